@@ -1,0 +1,50 @@
+# office: `make run` serves the demo at http://127.0.0.1:5000, `make test` runs the suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app office
+# The suite runs on SQLite, then on PostgreSQL; Redis/RQ tests use a real Redis.
+export OFFICE_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+export OFFICE_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: install system-deps translations run serve worker test test-sqlite test-postgres lint bench clean
+
+install: system-deps $(VENV)/.installed translations
+
+system-deps:
+	@bash scripts/install-system-deps.sh
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+translations: $(VENV)/.installed
+	@$(BIN)/pybabel compile -q -d office/translations 2>/dev/null || $(BIN)/pybabel compile -d office/translations >/dev/null
+
+run: install
+	$(FLASK) db upgrade heads
+	$(FLASK) demo --if-empty
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+worker: install
+	$(FLASK) worker
+
+test: install test-sqlite test-postgres
+
+test-sqlite:
+	$(BIN)/pytest -q
+
+test-postgres:
+	OFFICE_TEST_BACKEND=postgres $(BIN)/pytest -q -m "not browser"
+
+lint: install
+	$(BIN)/ruff check office tests bench
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .test-report

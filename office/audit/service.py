@@ -1,0 +1,143 @@
+"""Writing and verifying the hash-chained audit log."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from office.actor import Actor
+from office.audit.models import AuditEvent, AuditHead
+from office.extensions import db
+from office.timeutil import utcnow
+
+GENESIS = "0" * 64
+HEAD_ID = 1
+
+
+def _dump(value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def event_hash(ev: AuditEvent) -> str:
+    fields = [
+        ev.seq,
+        ev.created_at.isoformat(timespec="microseconds"),
+        ev.actor_id,
+        ev.actor_name,
+        ev.on_behalf_of_id,
+        ev.on_behalf_of_name,
+        ev.unit_id,
+        ev.action,
+        ev.object_type,
+        ev.object_id,
+        ev.before,
+        ev.after,
+        ev.ip,
+        ev.user_agent,
+        ev.prev_hash,
+    ]
+    canonical = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def ensure_head() -> None:
+    """Create the chain head row if the database has none (fresh schema)."""
+    if db.session.get(AuditHead, HEAD_ID) is None:
+        db.session.add(AuditHead(id=HEAD_ID, seq=0, hash=GENESIS))
+        db.session.flush()
+
+
+def record(
+    actor: Actor,
+    action: str,
+    *,
+    object_type: str = "",
+    object_id: Any = "",
+    before: Any = None,
+    after: Any = None,
+    unit_id: int | None = None,
+) -> AuditEvent:
+    """Append one event in the caller's transaction (it commits or rolls back with the change).
+
+    The head row is locked until commit, so concurrent writers chain in commit order.
+    """
+    head = db.session.execute(
+        select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()
+    ).scalar_one_or_none()
+    if head is None:
+        ensure_head()
+        head = db.session.get(AuditHead, HEAD_ID)
+    ev = AuditEvent(
+        seq=head.seq + 1,
+        created_at=utcnow(),
+        actor_id=actor.user_id,
+        actor_name=actor.name,
+        on_behalf_of_id=actor.on_behalf_of_id,
+        on_behalf_of_name=actor.on_behalf_of_name,
+        unit_id=unit_id if unit_id is not None else actor.unit_id,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id) if object_id is not None else "",
+        before=_dump(before),
+        after=_dump(after),
+        ip=(actor.ip or "")[:64],
+        user_agent=(actor.user_agent or "")[:200],
+        prev_hash=head.hash,
+    )
+    ev.hash = event_hash(ev)
+    head.seq = ev.seq
+    head.hash = ev.hash
+    db.session.add(ev)
+    db.session.flush()
+    return ev
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    checked: int
+    problem: str = ""
+    seq: int | None = None
+    event_id: int | None = None
+
+
+def verify(batch: int = 5000) -> VerifyResult:
+    """Walk the chain in order; report the first altered, missing or reordered event."""
+    expected_prev = GENESIS
+    expected_seq = 1
+    checked = 0
+    last_seq = 0
+    while True:
+        rows = db.session.execute(
+            select(AuditEvent).where(AuditEvent.seq >= expected_seq).order_by(AuditEvent.seq).limit(batch)
+        ).scalars().all()
+        if not rows:
+            break
+        for ev in rows:
+            if ev.seq != expected_seq:
+                return VerifyResult(False, checked, f"event seq {expected_seq} is missing (deleted)",
+                                    seq=expected_seq)
+            if ev.prev_hash != expected_prev:
+                return VerifyResult(False, checked, f"event seq {ev.seq} (id {ev.id}) does not follow "
+                                    f"the previous event: altered or reordered", seq=ev.seq, event_id=ev.id)
+            if event_hash(ev) != ev.hash:
+                return VerifyResult(False, checked, f"event seq {ev.seq} (id {ev.id}) was altered",
+                                    seq=ev.seq, event_id=ev.id)
+            expected_prev = ev.hash
+            expected_seq += 1
+            last_seq = ev.seq
+            checked += 1
+        db.session.expunge_all()
+    head = db.session.get(AuditHead, HEAD_ID)
+    if head is not None and (head.seq != last_seq or head.hash != expected_prev):
+        return VerifyResult(False, checked, f"the chain head says seq {head.seq} but the log ends at "
+                            f"seq {last_seq}: the newest events were deleted or altered", seq=last_seq + 1)
+    return VerifyResult(True, checked)

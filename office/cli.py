@@ -1,0 +1,96 @@
+"""Command-line tools: ``flask --app office <command>``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+
+from office.errors import ValidationError
+from office.extensions import db
+
+
+def init_app(app: Flask) -> None:
+    @app.cli.command("import-divisions")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    def import_divisions_cmd(path):
+        """Import divisions from CSV (code,name,level,parent_code): all rows or none."""
+        from office.org.service import import_divisions
+
+        try:
+            result = import_divisions(path)
+        except ValidationError as exc:
+            db.session.rollback()
+            click.echo(f"error: {exc.message}; nothing was imported", err=True)
+            sys.exit(1)
+        click.echo(f"divisions: {result}")
+
+    @app.cli.command("import-units")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    def import_units_cmd(path):
+        """Import organs from CSV (code,name,short_name,kind,function_code,division_code)."""
+        from office.org.service import import_units
+
+        try:
+            result = import_units(path)
+        except ValidationError as exc:
+            db.session.rollback()
+            click.echo(f"error: {exc.message}; nothing was imported", err=True)
+            sys.exit(1)
+        click.echo(f"units: {result}")
+
+    @app.cli.command("demo")
+    @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+    def demo_cmd(if_empty):
+        """Build the demo province (Zhejiang) with organs, people and module demo content."""
+        from office.demo import DEMO_PASSWORD, is_seeded, run_demo
+
+        if if_empty and is_seeded():
+            click.echo("demo: database already seeded, nothing done")
+            return
+        result = run_demo(current_app)
+        for k, v in result.items():
+            click.echo(f"{k}: {v}")
+        click.echo(f"demo logins use the password {DEMO_PASSWORD} (see README)")
+
+    @app.cli.command("audit-verify")
+    def audit_verify_cmd():
+        """Check the audit hash chain; name the first altered or missing event."""
+        from office.audit.service import verify
+
+        result = verify()
+        if result.ok:
+            click.echo(f"audit chain intact: {result.checked} events")
+        else:
+            click.echo(f"AUDIT CHAIN BROKEN: {result.problem}", err=True)
+            sys.exit(1)
+
+    @app.cli.command("worker")
+    @click.option("--burst", is_flag=True, help="Quit when the queue is empty.")
+    def worker_cmd(burst):
+        """Run an RQ worker (with scheduler) and the outbox sweeper."""
+        from redis import Redis
+        from rq import Queue, Worker
+
+        from office.jobs.service import dispatch_pending, start_sweeper
+
+        url = current_app.config.get("REDIS_URL")
+        if not url:
+            click.echo("REDIS_URL is not set: jobs run inside the web process; no worker needed.", err=True)
+            sys.exit(2)
+        dispatch_pending(current_app._get_current_object())
+        if not burst:
+            start_sweeper(current_app._get_current_object())
+        conn = Redis.from_url(url)
+        worker = Worker([Queue(current_app.config["JOBS_QUEUE"], connection=conn)], connection=conn)
+        db.session.remove()
+        db.engine.dispose()
+        worker.work(burst=burst, with_scheduler=True)
+
+    @app.cli.command("dispatch-jobs")
+    def dispatch_jobs_cmd():
+        """Hand committed jobs that are still pending to the runner (the worker does this itself)."""
+        from office.jobs.service import dispatch_pending
+
+        click.echo(f"dispatched {dispatch_pending(current_app._get_current_object())} jobs")

@@ -1,0 +1,79 @@
+"""Configuration read from environment variables (see the table in README.md)."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for plain ``postgresql://`` URLs."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    instance_dir = Path(os.environ.get("OFFICE_INSTANCE_DIR", BASE_DIR / "instance"))
+    env = os.environ.get("OFFICE_ENV", "development")
+    cfg: dict = {
+        "ENV_NAME": env,
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-secret-change-me"),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(
+            os.environ.get("DATABASE_URL", f"sqlite:///{instance_dir / 'office.db'}")
+        ),
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "STORAGE_DIR": os.environ.get("OFFICE_STORAGE_DIR", str(instance_dir / "storage")),
+        "INSTANCE_DIR": str(instance_dir),
+        "BABEL_DEFAULT_LOCALE": os.environ.get("OFFICE_DEFAULT_LOCALE", "zh_CN"),
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("OFFICE_TIMEZONE", "Asia/Shanghai"),
+        "LANGUAGES": ["zh_CN", "en"],
+        "MAX_CONTENT_LENGTH": _int("OFFICE_MAX_UPLOAD_MB", 50) * 1024 * 1024,
+        # Sessions and login
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool("OFFICE_SECURE_COOKIES", env == "production"),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "SESSION_IDLE_MINUTES": _int("OFFICE_SESSION_IDLE_MINUTES", 30),
+        "SESSION_ABSOLUTE_HOURS": _int("OFFICE_SESSION_ABSOLUTE_HOURS", 12),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int("OFFICE_SESSION_ABSOLUTE_HOURS", 12)),
+        "LOGIN_MAX_FAILURES": _int("OFFICE_LOGIN_MAX_FAILURES", 5),
+        "LOGIN_LOCKOUT_MINUTES": _int("OFFICE_LOGIN_LOCKOUT_MINUTES", 15),
+        "PASSWORD_MIN_LENGTH": _int("OFFICE_PASSWORD_MIN_LENGTH", 10),
+        "PASSWORD_MIN_CLASSES": _int("OFFICE_PASSWORD_MIN_CLASSES", 3),
+        "PASSWORD_MAX_AGE_DAYS": _int("OFFICE_PASSWORD_MAX_AGE_DAYS", 90),
+        "WTF_CSRF_TIME_LIMIT": None,
+        # Jobs: "thread" runs in-process jobs on a background thread, "sync" right after commit.
+        "JOBS_INPROCESS_MODE": os.environ.get("OFFICE_JOBS_INPROCESS_MODE", "thread"),
+        "JOBS_QUEUE": os.environ.get("OFFICE_JOBS_QUEUE", "office"),
+        "JOBS_MAX_ATTEMPTS": _int("OFFICE_JOBS_MAX_ATTEMPTS", 4),
+        "JOBS_TIMEOUT_SECONDS": _int("OFFICE_JOBS_TIMEOUT_SECONDS", 600),
+        # Mail
+        "SMTP_HOST": os.environ.get("SMTP_HOST") or None,
+        "SMTP_PORT": _int("SMTP_PORT", 25),
+        "SMTP_USER": os.environ.get("SMTP_USER") or None,
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD") or None,
+        "SMTP_STARTTLS": _bool("SMTP_STARTTLS", False),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "office@localhost"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }
+    if overrides:
+        cfg.update(overrides)
+    return cfg

@@ -1,0 +1,324 @@
+"""Web plumbing shared by every blueprint: the acting user, registries for the navigation,
+workbench cards and to-do providers, locale, error pages, security headers, /healthz."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import wraps
+from urllib.parse import unquote, urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import text
+
+from office.actor import Actor, actor_for_post
+from office.errors import OfficeError
+from office.extensions import db, login_manager
+
+log = logging.getLogger(__name__)
+bp = Blueprint("web", __name__)
+
+
+# --- registries ------------------------------------------------------------------------------
+
+
+@dataclass
+class NavItem:
+    key: str
+    title: object
+    endpoint: str
+    order: int
+    visible: Callable[[Actor], bool] = lambda actor: True
+
+
+@dataclass
+class Card:
+    key: str
+    title: object
+    count: Callable[[Actor], int]
+    endpoint: str
+    order: int = 50
+
+
+@dataclass
+class TodoItem:
+    """One entry of the unified to-do list (待办)."""
+
+    module: str
+    title: str
+    url: str
+    created_at: datetime | None = None
+    due_at: datetime | None = None
+    kind: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def _registry(app: Flask) -> dict:
+    return app.extensions.setdefault("office_registry", {"nav": {}, "cards": {}, "todo": {}})
+
+
+def register_nav(app: Flask, key: str, title, endpoint: str, order: int,
+                 visible: Callable[[Actor], bool] | None = None) -> None:
+    _registry(app)["nav"][key] = NavItem(key, title, endpoint, order, visible or (lambda a: True))
+
+
+def register_card(app: Flask, key: str, *, title, count: Callable[[Actor], int], endpoint: str,
+                  order: int = 50) -> None:
+    _registry(app)["cards"][key] = Card(key, title, count, endpoint, order)
+
+
+def register_todo(app: Flask, key: str, provider: Callable[[Actor, int], list[TodoItem]]) -> None:
+    """``provider(actor, limit)`` returns the actor's open items in one module."""
+    _registry(app)["todo"][key] = provider
+
+
+def nav_items(actor: Actor) -> list[NavItem]:
+    items = sorted(_registry(current_app)["nav"].values(), key=lambda i: i.order)
+    return [i for i in items if i.visible(actor)]
+
+
+def cards() -> list[Card]:
+    return sorted(_registry(current_app)["cards"].values(), key=lambda c: c.order)
+
+
+def todo_items(actor: Actor, limit: int = 200) -> list[TodoItem]:
+    items: list[TodoItem] = []
+    for provider in _registry(current_app)["todo"].values():
+        items.extend(provider(actor, limit))
+    items.sort(key=lambda i: (i.due_at is None, i.due_at or datetime.max, i.created_at or datetime.min))
+    return items[:limit]
+
+
+# --- the acting user -------------------------------------------------------------------------
+
+
+@login_manager.request_loader
+def _load_user_from_session(_request):
+    from office.auth import service as auth
+    from office.auth.models import Post, User
+
+    us = auth.load_session(session.get("sid"))
+    if us is None:
+        return None
+    user = db.session.get(User, us.user_id)
+    if user is None or not user.active:
+        return None
+    g.user_session = us
+    post = db.session.get(Post, us.post_id) if us.post_id else None
+    g.post = post if post is not None and post.user_id == user.id else None
+    return user
+
+
+def current_actor() -> Actor:
+    """The actor for this request: the logged-in user acting in his current post."""
+    if "actor" in g:
+        return g.actor
+    if not current_user.is_authenticated:
+        abort(401)
+    post = g.get("post")
+    ip = client_ip()
+    ua = (request.user_agent.string or "")[:200]
+    if post is None:
+        actor = Actor(user_id=current_user.id, name=current_user.name, ip=ip, user_agent=ua)
+    else:
+        actor = actor_for_post(post, ip=ip, user_agent=ua)
+    g.actor = actor
+    return actor
+
+
+def client_ip() -> str:
+    return (request.remote_addr or "")[:64]
+
+
+def login_required(view):
+    """Logged in, with a password that is current (else to the change-password page)."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            if request.path.startswith("/api/"):
+                return jsonify(error=_("Please log in.")), 401
+            flash(_("Please log in."), "info")
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        from office.auth.service import password_expired
+
+        if password_expired(current_user) and request.endpoint not in ("auth.account", "auth.logout"):
+            flash(_("Your password has expired. Please set a new one."), "warning")
+            return redirect(url_for("auth.account"))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only a path on this host: no scheme, no host, no "//" or "/\\" tricks, also once decoded."""
+    if not target:
+        return False
+    for candidate in (target, unquote(target), unquote(unquote(target))):
+        if not candidate.startswith("/") or candidate.startswith(("//", "/\\")):
+            return False
+        if any(ord(c) < 32 or c == "\\" for c in candidate):
+            return False
+        parts = urlsplit(candidate)
+        if parts.scheme or parts.netloc:
+            return False
+    return True
+
+
+# --- locale ----------------------------------------------------------------------------------
+
+
+def select_locale() -> str:
+    lang = session.get("lang")
+    if lang in current_app.config["LANGUAGES"]:
+        return lang
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+@bp.post("/lang")
+def set_language():
+    lang = request.form.get("lang", "")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+    target = request.form.get("next")
+    return redirect(target if is_safe_next(target) else url_for("workbench.index"))
+
+
+# --- health ----------------------------------------------------------------------------------
+
+
+@bp.get("/healthz")
+def healthz():
+    status = {"database": "ok", "redis": "not configured"}
+    code = 200
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001
+        status["database"] = f"error: {type(exc).__name__}"
+        code = 503
+    if current_app.config.get("REDIS_URL"):
+        try:
+            from redis import Redis
+
+            Redis.from_url(current_app.config["REDIS_URL"], socket_connect_timeout=1).ping()
+            status["redis"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            status["redis"] = f"error: {type(exc).__name__}"
+            code = 503
+    from office.jobs.models import Job, JobStatus
+
+    try:
+        status["jobs_pending"] = db.session.query(Job).filter(Job.status == JobStatus.PENDING).count()
+    except Exception:  # noqa: BLE001
+        pass
+    for check in current_app.extensions.get("office_health", []):
+        status.update(check())
+    status["status"] = "ok" if code == 200 else "degraded"
+    return jsonify(status), code
+
+
+def register_health_check(app: Flask, fn: Callable[[], dict]) -> None:
+    app.extensions.setdefault("office_health", []).append(fn)
+
+
+# --- errors and headers ----------------------------------------------------------------------
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _error(status: int, message: str):
+    if _wants_json():
+        return jsonify(error=message), status
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+DEFAULT_MESSAGES = {
+    400: _l("The request could not be understood."),
+    401: _l("Please log in."),
+    403: _l("You do not have permission to do that."),
+    404: _l("The page or record does not exist, or is outside your scope."),
+    405: _l("That action is not allowed here."),
+    409: _l("Someone has already handled this, or it was changed by someone else."),
+    413: _l("The upload is too large."),
+    500: _l("Something went wrong on our side. The error has been logged."),
+}
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    login_manager.session_protection = "strong"
+    login_manager.login_view = "auth.login"
+
+    @app.before_request
+    def _fresh_request_state():
+        # Test clients reuse one app context across requests; nothing of a request may leak.
+        for key in ("actor", "post", "user_session", "_login_user"):
+            g.pop(key, None)
+
+    @app.errorhandler(OfficeError)
+    def _office_error(exc: OfficeError):
+        if exc.status >= 400:
+            db.session.rollback()
+        return _error(exc.status, exc.message or str(DEFAULT_MESSAGES.get(exc.status, "")))
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc):
+        return _error(400, _("The form has expired or was not sent from this site. Reload the page "
+                             "and try again."))
+
+    for code in (400, 401, 403, 404, 405, 409, 413):
+        app.register_error_handler(code, lambda exc, code=code: _error(code, str(DEFAULT_MESSAGES[code])))
+
+    @app.errorhandler(500)
+    def _server_error(exc):
+        db.session.rollback()
+        return _error(500, str(DEFAULT_MESSAGES[500]))
+
+    @app.after_request
+    def _headers(resp):
+        h = resp.headers
+        h.setdefault("Content-Security-Policy",
+                     "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
+                     "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("Referrer-Policy", "same-origin")
+        h.setdefault("X-Frame-Options", "DENY")
+        if current_user and current_user.is_authenticated and not request.path.startswith("/static/"):
+            h["Cache-Control"] = "no-store"
+        return resp
+
+    @app.context_processor
+    def _context():
+        ctx = {"languages": [("zh_CN", "简体中文"), ("en", "English")], "current_lang": select_locale()}
+        if current_user.is_authenticated:
+            from office.notifications.service import unread_count
+
+            actor = current_actor()
+            ctx.update(actor=actor, nav=nav_items(actor), current_post=g.get("post"),
+                       posts=current_user.posts, unread_notifications=unread_count(current_user.id))
+        return ctx

@@ -1,0 +1,26 @@
+"""Workbench (工作台) and the unified to-do list (待办)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, url_for
+
+from office.web import cards, current_actor, login_required, todo_items
+
+bp = Blueprint("workbench", __name__)
+
+
+@bp.get("/")
+@login_required
+def index():
+    actor = current_actor()
+    shown = []
+    for card in cards():
+        shown.append({"key": card.key, "title": card.title, "count": card.count(actor),
+                      "url": url_for(card.endpoint)})
+    return render_template("workbench/index.html", cards=shown, todo=todo_items(actor, limit=10))
+
+
+@bp.get("/todo")
+@login_required
+def todo():
+    return render_template("workbench/todo.html", items=todo_items(current_actor()))
