@@ -17,6 +17,7 @@ from flask import (
     current_app,
     flash,
     g,
+    has_request_context,
     jsonify,
     redirect,
     render_template,
@@ -188,6 +189,8 @@ def is_safe_next(target: str | None) -> bool:
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     lang = session.get("lang")
     if lang in current_app.config["LANGUAGES"]:
         return lang
@@ -276,8 +279,9 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _fresh_request_state():
-        # Test clients reuse one app context across requests; nothing of a request may leak.
-        for key in ("actor", "post", "user_session", "_login_user"):
+        # A test client reuses the test's app context; nothing cached by an earlier request
+        # (acting user, CSRF token, locale) may leak into this one.
+        for key in list(vars(g)):
             g.pop(key, None)
 
     @app.errorhandler(OfficeError)

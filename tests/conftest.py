@@ -242,7 +242,7 @@ def org(app_ctx) -> Org:
 
 def login(client, username: str, password: str = PASSWORD):
     """Log in through the real form (fetching its CSRF token)."""
-    page = client.get("/login")
+    page = client.get("/login", follow_redirects=True)
     token = csrf_from(page.get_data(as_text=True))
     return client.post("/login", data={"username": username, "password": password, "csrf_token": token})
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from office.actor import Actor
 from office.audit.models import AuditEvent, AuditHead
@@ -110,13 +111,21 @@ class VerifyResult:
 
 
 def verify(batch: int = 5000) -> VerifyResult:
-    """Walk the chain in order; report the first altered, missing or reordered event."""
+    """Walk the chain in order; report the first altered, missing or reordered event.
+
+    Reads through a session of its own, so the caller's objects stay attached.
+    """
+    with Session(db.engine) as session:
+        return _verify(session, batch)
+
+
+def _verify(session: Session, batch: int) -> VerifyResult:
     expected_prev = GENESIS
     expected_seq = 1
     checked = 0
     last_seq = 0
     while True:
-        rows = db.session.execute(
+        rows = session.execute(
             select(AuditEvent).where(AuditEvent.seq >= expected_seq).order_by(AuditEvent.seq).limit(batch)
         ).scalars().all()
         if not rows:
@@ -135,8 +144,8 @@ def verify(batch: int = 5000) -> VerifyResult:
             expected_seq += 1
             last_seq = ev.seq
             checked += 1
-        db.session.expunge_all()
-    head = db.session.get(AuditHead, HEAD_ID)
+        session.expunge_all()
+    head = session.get(AuditHead, HEAD_ID)
     if head is not None and (head.seq != last_seq or head.hash != expected_prev):
         return VerifyResult(False, checked, f"the chain head says seq {head.seq} but the log ends at "
                             f"seq {last_seq}: the newest events were deleted or altered", seq=last_seq + 1)

@@ -1,0 +1,166 @@
+"""Login, lockout, sessions, password policy, separation of duties, delegation."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from office import timeutil
+from office.actor import Actor
+from office.auth import service
+from office.auth.models import UserSession
+from office.errors import PermissionDenied, ValidationError
+from office.extensions import db
+from tests.conftest import PASSWORD, login, post_form
+
+
+def test_login_reaches_workbench_and_rotates_session(client, org):
+    r = login(client, "county_clerk")
+    assert r.status_code == 302 and r.headers["Location"] == "/"
+    page = client.get("/").get_data(as_text=True)
+    assert "罗静" in page and "杭州市西湖区人民政府办公室" in page
+    first = db.session.execute(select(UserSession)).scalars().all()
+    assert len(first) == 1
+    # Logging in again gives a new server-side session; the old one is ended.
+    login(client, "county_clerk")
+    sessions = db.session.execute(select(UserSession).order_by(UserSession.id)).scalars().all()
+    assert len(sessions) == 2 and sessions[0].ended_at is not None and sessions[1].ended_at is None
+
+
+def test_unknown_user_and_wrong_password_get_the_same_message(client, org):
+    a = login(client, "county_clerk", "wrong-Password1").get_data(as_text=True)
+    b = login(client, "nobody_here", "wrong-Password1").get_data(as_text=True)
+    assert "Wrong user name or password." in a and "Wrong user name or password." in b
+
+
+def test_tenth_wrong_password_locks_out_even_the_right_one(client, org):
+    for _ in range(9):
+        login(client, "county_clerk", "not-the-Password1")
+    r = login(client, "county_clerk", "not-the-Password1")
+    assert "Too many failed attempts" in r.get_data(as_text=True)
+    r = login(client, "county_clerk", PASSWORD)
+    assert r.status_code == 200 and "Too many failed attempts" in r.get_data(as_text=True)
+    assert client.get("/").status_code == 302  # still not logged in
+    timeutil.freeze(timeutil.utcnow() + timedelta(minutes=16))
+    assert login(client, "county_clerk", PASSWORD).status_code == 302
+    actions = [e for e in db.session.execute(db.text("SELECT action FROM audit_event")).scalars()]
+    assert "auth.login_locked" in actions and "auth.login_refused_locked" in actions
+
+
+def test_unknown_user_names_lock_out_too(client, org):
+    for _ in range(5):
+        login(client, "ghost", "x-Password-1")
+    assert "Too many failed attempts" in login(client, "ghost", "x-Password-1").get_data(as_text=True)
+
+
+def test_logout_makes_a_copied_cookie_useless(client, org, app):
+    login(client, "county_clerk")
+    cookie = client.get_cookie("session").value
+    post_form(client, "/logout")
+    assert client.get("/").status_code == 302
+    thief = app.test_client()
+    thief.set_cookie("session", cookie)
+    assert thief.get("/").status_code == 302
+
+
+def test_idle_session_times_out(client, org):
+    login(client, "county_clerk")
+    assert client.get("/").status_code == 200
+    timeutil.freeze(timeutil.utcnow() + timedelta(minutes=31))
+    r = client.get("/")
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
+
+
+def test_disabling_a_user_ends_his_sessions(app, org):
+    victim = app.test_client()
+    login(victim, "county_staff")
+    assert victim.get("/").status_code == 200
+    service.set_active(org.actor("county_admin"), org.user("county_staff"), False)
+    assert victim.get("/").status_code == 302
+
+
+@pytest.mark.parametrize("target", ["//evil.example", "/\\evil.example", "https:evil.example",
+                                    "https://evil.example/", "%2F%2Fevil.example", "/%5Cevil.example",
+                                    "%252F%252Fevil.example"])
+def test_next_never_leaves_the_host(client, org, target):
+    page = client.get("/login").get_data(as_text=True)
+    from tests.conftest import csrf_from
+
+    r = client.post(f"/login?next={target}", data={"username": "county_clerk", "password": PASSWORD,
+                                                   "csrf_token": csrf_from(page)})
+    assert r.status_code == 302 and r.headers["Location"] == "/"
+
+
+def test_next_inside_the_host_is_followed(client, org):
+    page = client.get("/login?next=/notifications/").get_data(as_text=True)
+    from tests.conftest import csrf_from
+
+    r = client.post("/login?next=/notifications/", data={"username": "county_clerk", "password": PASSWORD,
+                                                         "csrf_token": csrf_from(page)})
+    assert r.headers["Location"] == "/notifications/"
+
+
+def test_password_policy_and_change(app, org):
+    actor = org.actor("county_clerk")
+    user = org.user("county_clerk")
+    with pytest.raises(ValidationError) as exc:
+        service.change_password(actor, user, PASSWORD, "short1")
+    assert "at least 10 characters" in exc.value.message
+    with pytest.raises(ValidationError):
+        service.change_password(actor, user, PASSWORD, "alllowercaseletters")
+    with pytest.raises(ValidationError):
+        service.change_password(actor, user, "wrong", "Good-Passw0rd-2026")
+    service.change_password(actor, user, PASSWORD, "Good-Passw0rd-2026")
+    assert service.authenticate("county_clerk", "Good-Passw0rd-2026").id == user.id
+
+
+def test_expired_password_forces_change(client, org):
+    timeutil.freeze(timeutil.utcnow() + timedelta(days=91))
+    login(client, "county_clerk")
+    r = client.get("/")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/account")
+    assert client.get("/account").status_code == 200
+
+
+def test_separated_admin_roles(app, org):
+    sec = org.actor("secadmin")
+    sysadm = org.actor("sysadmin")
+    auditor_post = org.post("auditor")
+    # No account may hold two of the three.
+    with pytest.raises(ValidationError):
+        service.set_post_roles(sec, auditor_post, {"audit_admin", "sys_admin"})
+    # The system administrator manages accounts, not roles.
+    with pytest.raises(PermissionDenied):
+        service.set_post_roles(sysadm, org.post("county_staff"), {"staff", "clerk"})
+    # Only the security administrator grants administrator roles.
+    with pytest.raises(PermissionDenied):
+        service.create_user(org.actor("county_admin"), unit=org.unit("330106", "office"), username="newbie",
+                            name="新人", password="Good-Passw0rd-2026", roles={"sys_admin"})
+    # The audit administrator can do neither.
+    with pytest.raises(PermissionDenied):
+        service.create_user(org.actor("auditor"), unit=org.unit("330106", "office"), username="newbie",
+                            name="新人", password="Good-Passw0rd-2026", roles={"staff"})
+    user = service.create_user(sysadm, unit=org.unit("330106", "office"), username="newbie", name="新人",
+                               password="Good-Passw0rd-2026", roles={"staff"})
+    service.set_post_roles(sec, service.primary_post(user), {"staff", "clerk"})
+    assert service.primary_post(user).roles == {"staff", "clerk"}
+
+
+def test_delegation_names_a_delegate_for_a_date_range(app, org):
+    leader = org.actor("county_leader")
+    deputy = org.user("county_deputy")
+    today = timeutil.utcnow().date()
+    service.add_delegation(leader, deputy, today, today + timedelta(days=3), "出差")
+    assert service.delegate_for(org.user("county_leader").id).id == deputy.id
+    assert service.delegate_for(org.user("county_leader").id, today + timedelta(days=4)) is None
+    assert [u.username for u in service.principals_of(deputy.id)] == ["county_leader"]
+    with pytest.raises(PermissionDenied):
+        service.add_delegation(org.actor("county_clerk"), deputy, today, today)
+    with pytest.raises(ValidationError):
+        service.add_delegation(leader, deputy, date(2026, 12, 5), date(2026, 12, 1))
+
+
+def test_system_actor_is_not_scoped():
+    assert Actor.system().is_system
