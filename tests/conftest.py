@@ -75,12 +75,25 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
-    if BACKEND == "postgres":
-        if not _reachable(PG_URL, 5432):
-            service_missing(f"PostgreSQL at {PG_URL}")
-        return PG_URL
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+def database_url(tmp_path_factory):
+    """SQLite file, or a fresh PostgreSQL database for this run (concurrent runs never collide)."""
+    if BACKEND != "postgres":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    if not _reachable(PG_URL, 5432):
+        service_missing(f"PostgreSQL at {PG_URL}")
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(PG_URL)
+    name = f"office_test_{os.getpid()}"
+    admin_dsn = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield base.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -97,15 +110,14 @@ def app(database_url, tmp_path_factory):
         "SMTP_HOST": None,
     })
     with app.app_context():
-        if BACKEND == "postgres":
-            db.session.execute(text("DROP SCHEMA public CASCADE"))
-            db.session.execute(text("CREATE SCHEMA public"))
-            db.session.commit()
         from flask_migrate import upgrade
 
         upgrade(revision="heads")
         db.session.remove()
-    return app
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def _empty_database():
