@@ -283,7 +283,4 @@ def post_form(client, url: str, data: dict | None = None, page: str = "/"):
 def redis_url():
     if not _reachable(REDIS_URL, 6379):
         service_missing(f"Redis at {REDIS_URL}")
-    from redis import Redis
-
-    Redis.from_url(REDIS_URL).flushdb()
     return REDIS_URL

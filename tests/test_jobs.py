@@ -19,6 +19,7 @@ from office.jobs.models import Job, JobStatus
 from office.notifications.models import Notification
 
 ROOT = Path(__file__).resolve().parent.parent
+QUEUE = f"office-test-{os.getpid()}"  # concurrent test runs never share a queue
 
 
 @jobs.job("test.note")
@@ -80,7 +81,7 @@ def test_unknown_job_name_is_refused():
 
 def _worker(app, redis_url: str, timeout: int = 60) -> subprocess.CompletedProcess:
     env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL=redis_url,
-               OFFICE_INSTANCE_DIR=app.config["INSTANCE_DIR"], OFFICE_JOBS_QUEUE="office-test",
+               OFFICE_INSTANCE_DIR=app.config["INSTANCE_DIR"], OFFICE_JOBS_QUEUE=QUEUE,
                PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'tests'}", OFFICE_TEST_JOBS="1")
     return subprocess.run([sys.executable, "-m", "flask", "--app", "tests.worker_app", "worker", "--burst"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
@@ -88,7 +89,7 @@ def _worker(app, redis_url: str, timeout: int = 60) -> subprocess.CompletedProce
 
 @pytest.fixture
 def rq_app(app, redis_url):
-    app.config.update(REDIS_URL=redis_url, JOBS_QUEUE="office-test")
+    app.config.update(REDIS_URL=redis_url, JOBS_QUEUE=QUEUE)
     app.extensions.pop("office_jobs", None)
     yield app
     app.config.update(REDIS_URL=None, JOBS_QUEUE="office")
@@ -122,7 +123,7 @@ def test_job_enqueued_while_redis_is_down_runs_when_it_is_back(org, app, redis_u
         pytest.skip("redis-server binary not available")
     port = _free_port()
     url = f"redis://127.0.0.1:{port}/0"
-    app.config.update(REDIS_URL=url, JOBS_QUEUE="office-test")
+    app.config.update(REDIS_URL=url, JOBS_QUEUE=QUEUE)
     app.extensions.pop("office_jobs", None)
     try:
         # Redis is down: an admin disables an account; the change commits, the e-mail job waits.
