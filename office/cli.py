@@ -12,33 +12,28 @@ from office.extensions import db
 
 
 def init_app(app: Flask) -> None:
-    @app.cli.command("import-divisions")
-    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-    def import_divisions_cmd(path):
-        """Import divisions from CSV (code,name,level,parent_code): all rows or none."""
-        from office.org.service import import_divisions
+    def _import(kind: str, path: str) -> None:
+        from office.org import service
 
         try:
-            result = import_divisions(path)
+            result = getattr(service, f"import_{kind}")(path)
         except ValidationError as exc:
             db.session.rollback()
             click.echo(f"error: {exc.message}; nothing was imported", err=True)
             sys.exit(1)
-        click.echo(f"divisions: {result}")
+        click.echo(f"{kind}: {result}")
+
+    @app.cli.command("import-divisions")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    def import_divisions_cmd(path):
+        """Import divisions from CSV (code,name,level,parent_code): all rows or none."""
+        _import("divisions", path)
 
     @app.cli.command("import-units")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))
     def import_units_cmd(path):
         """Import organs from CSV (code,name,short_name,kind,function_code,division_code)."""
-        from office.org.service import import_units
-
-        try:
-            result = import_units(path)
-        except ValidationError as exc:
-            db.session.rollback()
-            click.echo(f"error: {exc.message}; nothing was imported", err=True)
-            sys.exit(1)
-        click.echo(f"units: {result}")
+        _import("units", path)
 
     @app.cli.command("demo")
     @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
