@@ -25,7 +25,7 @@ translations: $(VENV)/.installed
 	@$(BIN)/pybabel compile -q -d office/translations 2>/dev/null || $(BIN)/pybabel compile -d office/translations >/dev/null
 
 run: install
-	$(FLASK) db upgrade heads
+	$(FLASK) db upgrade
 	$(FLASK) demo --if-empty
 	$(FLASK) run --host 127.0.0.1 --port 5000
 

@@ -22,6 +22,10 @@ MODULES = [
     "office.notifications",
     "office.workbench",
     "office.admin",
+    "office.approvals",
+    "office.docflow",
+    "office.forms",
+    "office.pdf",
 ]
 
 log = logging.getLogger("office")

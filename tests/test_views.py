@@ -124,3 +124,15 @@ def test_post_switching_keeps_units_apart(client, org):
     other = db.session.execute(db.select(Post.id).where(Post.user_id == org.user("town_clerk").id)).scalar_one()
     post_form(client, "/switch-post", {"post_id": other})
     assert re.search(r'class="unitname">杭州市西湖区民政局<', client.get("/").get_data(as_text=True))
+
+
+def test_default_locale_from_config_is_chinese(app, client):
+    from office.config import load_config
+
+    assert load_config()["BABEL_DEFAULT_LOCALE"] == "zh_CN"
+    app.config["BABEL_DEFAULT_LOCALE"] = "zh_CN"
+    try:
+        page = client.get("/login").get_data(as_text=True)
+    finally:
+        app.config["BABEL_DEFAULT_LOCALE"] = "en"
+    assert "登录" in page and 'lang="zh-CN"' in page

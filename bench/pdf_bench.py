@@ -1,0 +1,132 @@
+"""PDF rendering benchmark (issue 6): ``python -m bench`` (make bench) prints and appends to bench/RESULTS.md.
+
+1. the 4-page notice rendered by the app end to end (input -> template -> fonts embedded) vs
+   plain WeasyPrint writing the same HTML (target: at most 1.3x);
+2. a 50-page document (target: under 1 s);
+3. a cached download through the Flask route (target: under 10 ms);
+4. peak RSS of one worker over repeated renders (should stay flat).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "RESULTS.md"
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _best(fn, n: int) -> tuple[float, float]:
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times), statistics.median(times)
+
+
+def run(renders: int | None = None) -> list[str]:
+    renders = renders or int(os.environ.get("PDF_BENCH_RENDERS", "500"))
+    tmp = Path(tempfile.mkdtemp(prefix="pdfbench-"))
+    from office import create_app
+    from office.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'bench.db'}", "STORAGE_DIR": str(tmp / "s"),
+                      "INSTANCE_DIR": str(tmp), "JOBS_INPROCESS_MODE": "sync", "REDIS_URL": None,
+                      "TESTING": True, "WTF_CSRF_ENABLED": False})
+    out = []
+    with app.app_context():
+        import weasyprint
+
+        from office.pdf import samples
+        from office.pdf.fonts import harfbuzz_subset_available
+        from office.pdf.render import render_html, render_pdf, static_dir
+
+        out.append(f"harfbuzz subsetting: {'yes' if harfbuzz_subset_available() else 'NO (slow path)'}")
+        render_pdf(samples.notice())  # warm up fonts and templates
+        html = render_html(samples.notice())
+        plain = lambda: weasyprint.HTML(string=html, base_url=static_dir().as_uri() + "/").write_pdf()  # noqa: E731
+        app_render = lambda: render_pdf(samples.notice())  # noqa: E731
+        p_best, p_med = _best(plain, 7)
+        a_best, a_med = _best(app_render, 7)
+        pages = render_pdf(samples.notice()).pages
+        out.append(f"notice ({pages} pages): app {a_med * 1000:.0f} ms (best {a_best * 1000:.0f}), plain WeasyPrint "
+                   f"{p_med * 1000:.0f} ms (best {p_best * 1000:.0f}); ratio {a_med / p_med:.2f}x (target <= 1.3x)")
+        long_doc = samples.long_document(50)
+        l_best, l_med = _best(lambda: render_pdf(long_doc), 3)
+        out.append(f"50-page document ({render_pdf(long_doc).pages} pages): {l_med * 1000:.0f} ms "
+                   f"(best {l_best * 1000:.0f}; target < 1000)")
+
+        # cached download through the route
+        from office.pdf.service import request_pdf
+
+        db.create_all()
+        req = request_pdf(samples.notice(), "通知.pdf", user_id=None)
+        db.session.commit()
+        client = app.test_client()
+        from office.pdf import views
+
+        view = views.download.__wrapped__ if hasattr(views.download, "__wrapped__") else views.download
+
+        def cached():
+            with app.test_request_context(f"/pdf/r/{req.id}/download"):
+                from flask_login import login_user  # noqa: F401
+
+                import office.pdf.views as v
+                orig = v._own
+                v._own = lambda rid: (req, db.session.get(v.PdfFile, req.key))
+                try:
+                    resp = view(req.id)
+                    resp.direct_passthrough = False
+                    resp.get_data()
+                finally:
+                    v._own = orig
+        del client
+        c_best, c_med = _best(cached, 50)
+        out.append(f"cached download: {c_med * 1000:.2f} ms (best {c_best * 1000:.2f}; target < 10)")
+
+        rss = [_rss_mb()]
+        peak = rss[0]
+        for i in range(renders):
+            render_pdf(samples.notice())
+            if i % 50 == 49:
+                rss.append(_rss_mb())
+                peak = max(peak, rss[-1])
+        out.append(f"RSS over {renders} renders: start {rss[0]:.0f} MB, after each 50: "
+                   f"{', '.join(f'{r:.0f}' for r in rss[1:])} MB; peak {peak:.0f} MB; "
+                   f"growth {rss[-1] - rss[1] if len(rss) > 2 else 0:+.0f} MB after warm-up")
+    return out
+
+
+def main() -> None:
+    lines = run()
+    stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    head = f"## {stamp} — {platform.node()} ({platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, " \
+           f"Python {platform.python_version()})"
+    print(head)
+    for line in lines:
+        print("- " + line)
+    with RESULTS.open("a", encoding="utf-8") as fh:
+        if RESULTS.stat().st_size == 0:
+            fh.write("# Benchmark results\n\n")
+        fh.write(head + "\n" + "\n".join("- " + x for x in lines) + "\n\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""Approvals (审批): one engine for sign-off, countersigning (会签) and cross-level escalation.
+
+Flows are versioned templates of nodes (single, all/会签, any/或签, sequential/依次, cc/抄送) with
+safe conditions and deadlines; assignees are resolved from the organisation when a node is
+reached, with delegation (代理). Subjects (documents, form submissions, stand-alone requests)
+register callbacks through ``office.approvals.subjects``; this package imports none of them.
+"""
+
+
+def init_app(app):
+    from flask_babel import lazy_gettext as _l
+
+    from office.approvals import api, deadlines, models, standalone, views  # noqa: F401
+    from office.web import register_card, register_nav, register_todo
+
+    app.config.setdefault("APPROVALS_URGE_MINUTES", 30)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
+    register_nav(app, "approvals", _l("Approvals"), "approvals.todo", 30,
+                 visible=lambda actor: actor.user_id is not None)
+    register_card(app, "approvals", title=_l("Approvals waiting for me"), order=20,
+                  count=views.card_count, endpoint="approvals.todo")
+    register_todo(app, "approvals", views.todo_provider)
+
+    @app.cli.command("approvals-scan")
+    def _scan():
+        """Fire due approval deadlines (run from cron every few minutes)."""
+        import click
+
+        n = deadlines.scan_deadlines(inline=True)
+        click.echo(f"{n} task(s) checked")
+
+    from office.approvals import demo  # noqa: F401  (registers its demo step)

@@ -1,0 +1,117 @@
+"""JSON API of approvals (thin): list tasks and requests, act on a task or a request."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, request
+
+from office.approvals import engine, queries, subjects
+from office.approvals.models import ApprovalRequest, Task
+from office.web import current_actor, login_required
+
+bp = Blueprint("approvals_api", __name__, url_prefix="/api/approvals")
+
+
+def _task_json(t: Task) -> dict:
+    req = t.request
+    return {"id": t.id, "request_id": req.id, "title": req.title, "state": t.state, "node_index": t.node_index,
+            "node": req.flow_version.nodes[t.node_index].get("name", ""),
+            "summary": subjects.summary_of(req.subject_type, req.subject_id),
+            "assignee_id": t.assignee_id, "on_behalf_of_id": t.on_behalf_of_id,
+            "due_at": t.due_at.isoformat() if t.due_at else None,
+            "decided_at": t.decided_at.isoformat() if t.decided_at else None, "opinion": t.opinion,
+            "request_version": req.version, "url": engine.request_url(req.id)}
+
+
+def _request_json(req: ApprovalRequest) -> dict:
+    return {"id": req.id, "title": req.title, "subject_type": req.subject_type, "subject_id": req.subject_id,
+            "state": req.state, "node_index": req.node_index, "version": req.version,
+            "requester_id": req.requester_id, "summary": queries.summary(req),
+            "submitted_at": req.submitted_at.isoformat(),
+            "finished_at": req.finished_at.isoformat() if req.finished_at else None}
+
+
+@bp.get("/tasks")
+@login_required
+def tasks():
+    actor = current_actor()
+    box = request.args.get("box", "todo")
+    if box == "todo":
+        rows = queries.todo_tasks(actor)
+    elif box == "done":
+        rows = queries.done_tasks(actor)
+    else:
+        abort(400)
+    return jsonify(items=[_task_json(t) for t in rows])
+
+
+@bp.get("/requests")
+@login_required
+def requests_():
+    actor = current_actor()
+    box = request.args.get("box", "mine")
+    if box == "mine":
+        rows = queries.my_requests(actor)
+    elif box == "cc":
+        rows = [c.request for c in queries.copied_to_me(actor)]
+    else:
+        abort(400)
+    return jsonify(items=[_request_json(r) for r in rows])
+
+
+@bp.get("/requests/<int:request_id>")
+@login_required
+def request_detail(request_id: int):
+    actor = current_actor()
+    req = queries.get_request(actor, request_id)
+    return jsonify(request=_request_json(req),
+                   tasks=[_task_json(t) for t in queries.request_tasks(req)],
+                   timeline=[{"kind": a.kind, "actor": a.actor_name, "on_behalf_of": a.on_behalf_of_name,
+                              "opinion": a.opinion, "node_index": a.node_index,
+                              "at": a.created_at.isoformat()} for a in queries.timeline(req)])
+
+
+TASK_ACTIONS = ("approve", "reject", "return", "transfer", "add_signer")
+
+
+@bp.post("/tasks/<int:task_id>/<action>")
+@login_required
+def act_on_task(task_id: int, action: str):
+    actor = current_actor()
+    data = request.get_json(silent=True) or {}
+    version = data.get("version")
+    opinion = data.get("opinion", "")
+    if action == "approve":
+        t = engine.approve(actor, task_id, opinion=opinion, version=version)
+    elif action == "reject":
+        t = engine.reject(actor, task_id, opinion=opinion, version=version)
+    elif action == "return":
+        t = engine.return_task(actor, task_id, to=data.get("to", "drafter"), opinion=opinion, version=version)
+    elif action == "transfer":
+        t = engine.transfer(actor, task_id, to_user_id=data.get("user_id"), opinion=opinion, version=version)
+    elif action == "add_signer":
+        t = engine.add_signer(actor, task_id, user_id=data.get("user_id"), mode=data.get("mode", ""),
+                              opinion=opinion, version=version)
+    else:
+        abort(404)
+    req = t.request
+    return jsonify(ok=True, task=_task_json(t), request=_request_json(req))
+
+
+@bp.post("/requests/<int:request_id>/<action>")
+@login_required
+def act_on_request(request_id: int, action: str):
+    actor = current_actor()
+    data = request.get_json(silent=True) or {}
+    if action == "withdraw":
+        engine.withdraw(actor, request_id, reason=data.get("reason", ""), version=data.get("version"))
+    elif action == "resubmit":
+        engine.resubmit(actor, request_id, version=data.get("version"))
+    elif action == "urge":
+        engine.urge(actor, request_id, message=data.get("message", ""))
+    elif action == "comment":
+        engine.comment(actor, request_id, text=data.get("text", ""))
+    elif action == "cc":
+        engine.carbon_copy(actor, request_id, user_ids=data.get("user_ids") or [])
+    else:
+        abort(404)
+    return jsonify(ok=True, request=_request_json(queries.get_request(actor, request_id)))

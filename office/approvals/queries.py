@@ -1,0 +1,132 @@
+"""Read side: to-do (待办), done (已办), my requests, copied to me, and what a user may do on a
+request page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, or_, select
+
+from office.actor import Actor
+from office.approvals import engine, subjects
+from office.approvals.models import (
+    ApprovalAction,
+    ApprovalRequest,
+    CarbonCopy,
+    RequestState,
+    Task,
+    TaskState,
+)
+from office.auth.service import principals_of
+from office.errors import NotFound
+from office.extensions import db
+
+
+def _mine(actor: Actor):
+    ids = [actor.user_id] + [p.id for p in principals_of(actor.user_id)] if actor.user_id else []
+    return or_(Task.assignee_id == actor.user_id, Task.on_behalf_of_id == actor.user_id,
+               Task.assignee_id.in_(ids[1:]) if len(ids) > 1 else Task.id.is_(None))
+
+
+def todo_tasks(actor: Actor, limit: int = 200) -> list[Task]:
+    if actor.user_id is None:
+        return []
+    return list(db.session.execute(
+        select(Task).join(ApprovalRequest, ApprovalRequest.id == Task.request_id)
+        .where(_mine(actor), Task.state == TaskState.OPEN, ApprovalRequest.state == RequestState.RUNNING)
+        .order_by(Task.due_at.is_(None), Task.due_at, Task.id).limit(limit)).scalars())
+
+
+def todo_count(actor: Actor) -> int:
+    if actor.user_id is None:
+        return 0
+    return db.session.execute(
+        select(func.count()).select_from(Task).join(ApprovalRequest, ApprovalRequest.id == Task.request_id)
+        .where(_mine(actor), Task.state == TaskState.OPEN, ApprovalRequest.state == RequestState.RUNNING)
+    ).scalar_one()
+
+
+def done_tasks(actor: Actor, limit: int = 200) -> list[Task]:
+    return list(db.session.execute(
+        select(Task).where(Task.decided_by_id == actor.user_id).order_by(Task.decided_at.desc(), Task.id.desc())
+        .limit(limit)).scalars())
+
+
+def my_requests(actor: Actor, limit: int = 200) -> list[ApprovalRequest]:
+    return list(db.session.execute(
+        select(ApprovalRequest).where(ApprovalRequest.requester_id == actor.user_id)
+        .order_by(ApprovalRequest.id.desc()).limit(limit)).scalars())
+
+
+def copied_to_me(actor: Actor, limit: int = 200) -> list[CarbonCopy]:
+    return list(db.session.execute(
+        select(CarbonCopy).where(CarbonCopy.user_id == actor.user_id).order_by(CarbonCopy.id.desc())
+        .limit(limit)).scalars())
+
+
+def get_request(actor: Actor, request_id: int) -> ApprovalRequest:
+    req = db.session.get(ApprovalRequest, request_id)
+    if req is None or not engine.can_view(actor, req):
+        raise NotFound("No such approval request.")
+    return req
+
+
+def timeline(req: ApprovalRequest) -> list[ApprovalAction]:
+    return list(db.session.execute(select(ApprovalAction).where(ApprovalAction.request_id == req.id)
+                                   .order_by(ApprovalAction.id)).scalars())
+
+
+def request_tasks(req: ApprovalRequest) -> list[Task]:
+    return list(db.session.execute(select(Task).where(Task.request_id == req.id)
+                                   .order_by(Task.entry_no, Task.seq, Task.id)).scalars())
+
+
+@dataclass
+class Allowed:
+    task: Task | None = None
+    on_behalf_of_id: int | None = None
+    can_withdraw: bool = False
+    can_urge: bool = False
+    can_resubmit: bool = False
+    can_comment: bool = False
+    can_cc: bool = False
+    return_targets: list[tuple[int, str]] = field(default_factory=list)
+
+
+def allowed(actor: Actor, req: ApprovalRequest) -> Allowed:
+    a = Allowed()
+    if actor.user_id is None:
+        return a
+    if req.state == RequestState.RUNNING:
+        for t in db.session.execute(select(Task).where(Task.request_id == req.id, Task.state == TaskState.OPEN)
+                                    .order_by(Task.id)).scalars():
+            ok, behalf = engine.acting_for(actor, t)
+            if ok:
+                a.task, a.on_behalf_of_id = t, behalf
+                break
+        if a.task is not None:
+            nodes = req.flow_version.nodes
+            a.return_targets = [(i, n.get("name", "")) for i, n in enumerate(nodes[:a.task.node_index])
+                                if n.get("type") != "cc"]
+    mine = req.requester_id == actor.user_id
+    a.can_withdraw = mine and (req.state == RequestState.RETURNED or (req.state == RequestState.RUNNING
+                                                                      and not req.acted))
+    a.can_urge = mine and req.state == RequestState.RUNNING
+    a.can_resubmit = mine and req.state == RequestState.RETURNED
+    a.can_comment = engine.can_view(actor, req)
+    a.can_cc = engine.is_participant(actor.user_id, req)
+    return a
+
+
+def summary(req: ApprovalRequest) -> str:
+    return subjects.summary_of(req.subject_type, req.subject_id)
+
+
+def subject_url(req: ApprovalRequest) -> str | None:
+    st = subjects.get_subject(req.subject_type)
+    if st is None or st.url is None:
+        return None
+    try:
+        return st.url(req.subject_id)
+    except Exception:  # noqa: BLE001
+        return None

@@ -1,0 +1,55 @@
+"""Approval engine (审批): the public service API other modules and the views use.
+
+The implementation is split: ``flows`` (templates), ``resolve`` (assignees), ``engine`` (requests
+and actions), ``deadlines``, ``signatures``, ``queries`` (lists and allowed actions), ``subjects``
+(the subject registry) and ``standalone`` (请示件).
+"""
+
+from __future__ import annotations
+
+from office.approvals.deadlines import fire_deadline, scan_deadlines
+from office.approvals.engine import (
+    DEFAULT_OPINION,
+    acting_for,
+    add_signer,
+    approve,
+    can_view,
+    carbon_copy,
+    comment,
+    reject,
+    resubmit,
+    return_task,
+    start,
+    transfer,
+    urge,
+    withdraw,
+)
+from office.approvals.flows import (
+    available_flows,
+    export_flow,
+    get_flow,
+    import_flow,
+    save_flow,
+    validate_definition,
+)
+from office.approvals.queries import (
+    allowed,
+    copied_to_me,
+    done_tasks,
+    get_request,
+    my_requests,
+    timeline,
+    todo_count,
+    todo_tasks,
+)
+from office.approvals.signatures import current_signature, save_signature
+from office.approvals.subjects import get_subject, register_subject, summary_of
+
+__all__ = [
+    "DEFAULT_OPINION", "acting_for", "add_signer", "allowed", "approve", "available_flows", "can_view",
+    "carbon_copy", "comment", "copied_to_me", "current_signature", "done_tasks", "export_flow",
+    "fire_deadline", "get_flow", "get_request", "get_subject", "import_flow", "my_requests", "register_subject",
+    "reject", "resubmit", "return_task", "save_flow", "save_signature", "scan_deadlines", "start",
+    "summary_of", "timeline", "todo_count", "todo_tasks", "transfer", "urge", "validate_definition",
+    "withdraw",
+]

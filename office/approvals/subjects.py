@@ -1,0 +1,60 @@
+"""The subject registry: what an approval request is about (a document, a form submission, a
+stand-alone request). Modules that use the engine register here; the engine imports none of them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+Callback = Callable[[Any], None]
+
+
+@dataclass
+class SubjectType:
+    key: str
+    label: object
+    summary: Callable[[str], str]
+    url: Callable[[str], str | None] | None = None
+    on_approved: Callback | None = None
+    on_rejected: Callback | None = None
+    on_returned: Callback | None = None
+    on_withdrawn: Callback | None = None
+
+
+_subjects: dict[str, SubjectType] = {}
+
+
+def register_subject(key: str, *, label, summary: Callable[[str], str],
+                     url: Callable[[str], str | None] | None = None,
+                     on_approved: Callback | None = None, on_rejected: Callback | None = None,
+                     on_returned: Callback | None = None, on_withdrawn: Callback | None = None) -> None:
+    """Register a subject type. Callbacks get the ``ApprovalRequest`` and run inside the action's
+    transaction (raise to refuse it); ``summary(subject_id)`` is the line shown in to-do lists."""
+    _subjects[key] = SubjectType(key, label, summary, url, on_approved, on_rejected, on_returned,
+                                 on_withdrawn)
+
+
+def get_subject(key: str) -> SubjectType | None:
+    return _subjects.get(key)
+
+
+def subject_types() -> list[SubjectType]:
+    return list(_subjects.values())
+
+
+def summary_of(subject_type: str, subject_id: str) -> str:
+    st = _subjects.get(subject_type)
+    if st is None:
+        return ""
+    try:
+        return st.summary(subject_id) or ""
+    except Exception:  # noqa: BLE001 - a subject module's bug must not break the to-do list
+        return ""
+
+
+def fire(subject_type: str, event: str, request) -> None:
+    st = _subjects.get(subject_type)
+    cb = getattr(st, f"on_{event}", None) if st else None
+    if cb is not None:
+        cb(request)

@@ -1,0 +1,390 @@
+"""Approval pages (thin): to-do, done, my requests, copied to me, the request page and its actions,
+stand-alone requests, signatures and the flow editor."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from office.approvals import engine, flows, queries, signatures, standalone, subjects
+from office.approvals.models import ApprovalAction, ApprovalRequest, Signature, Task
+from office.auth.models import User
+from office.errors import NotFound, ValidationError
+from office.extensions import db
+from office.web import TodoItem, current_actor, login_required
+
+bp = Blueprint("approvals", __name__, url_prefix="/approvals")
+
+NODE_TYPES = [("single", _l("Single approver")), ("all", _l("All must approve (countersign)")),
+              ("any", _l("Any one decides")), ("sequential", _l("One after another")),
+              ("cc", _l("Copy only"))]
+ASSIGNEE_KINDS = [("user", _l("Named users (user names, comma separated)")),
+                  ("role", _l("Role in the requester's unit")),
+                  ("leader_up", _l("Leader of the government N levels up")),
+                  ("leader_up_to", _l("Leaders level by level up to (province/city/county)")),
+                  ("unit_leaders", _l("Leaders of units (unit codes, comma separated)")),
+                  ("gov_leader", _l("Leader of the requester's government"))]
+STATE_LABELS = {"running": _l("In progress"), "approved": _l("Approved"), "rejected": _l("Rejected"),
+                "returned": _l("Returned"), "withdrawn": _l("Withdrawn"), "open": _l("Waiting"),
+                "pending": _l("Not yet"), "transferred": _l("Transferred"), "cancelled": _l("Cancelled"),
+                "auto_passed": _l("Auto-passed")}
+ACTION_LABELS = {"submit": _l("Submitted"), "resubmit": _l("Resubmitted"), "approve": _l("Approved"),
+                 "reject": _l("Rejected"), "return": _l("Returned"), "transfer": _l("Transferred"),
+                 "add_signer": _l("Added a signer"), "withdraw": _l("Withdrawn"), "urge": _l("Urged"),
+                 "comment": _l("Comment"), "cc": _l("Copied"), "auto_pass": _l("Auto-passed"),
+                 "skip": _l("Step skipped (condition)"), "empty": _l("Nobody for the step"),
+                 "node_done": _l("Step completed"), "finish": _l("Finished"), "escalate": _l("Escalated"),
+                 "deadline": _l("Deadline"), "timeout_approve": _l("Approved after the deadline")}
+
+
+@bp.app_context_processor
+def _labels():
+    return {"approval_state_labels": STATE_LABELS, "approval_action_labels": ACTION_LABELS}
+
+
+# --- registries ----------------------------------------------------------------------------------
+
+
+def card_count(actor) -> int:
+    return queries.todo_count(actor)
+
+
+def todo_provider(actor, limit: int) -> list[TodoItem]:
+    items = []
+    for t in queries.todo_tasks(actor, limit):
+        req = t.request
+        line = subjects.summary_of(req.subject_type, req.subject_id) or req.title
+        items.append(TodoItem(module="approvals", title=line, url=url_for("approvals.show", request_id=req.id),
+                              created_at=t.opened_at or t.created_at, due_at=t.due_at, kind=_("Approval"),
+                              extra={"task_id": t.id, "request_id": req.id}))
+    return items
+
+
+# --- lists ---------------------------------------------------------------------------------------
+
+
+def _rows_for_tasks(tasks):
+    return [{"task": t, "req": t.request, "summary": subjects.summary_of(t.request.subject_type,
+                                                                         t.request.subject_id)} for t in tasks]
+
+
+@bp.get("/")
+@login_required
+def todo():
+    actor = current_actor()
+    return render_template("approvals/list.html", tab="todo", rows=_rows_for_tasks(queries.todo_tasks(actor)))
+
+
+@bp.get("/done")
+@login_required
+def done():
+    actor = current_actor()
+    return render_template("approvals/list.html", tab="done", rows=_rows_for_tasks(queries.done_tasks(actor)))
+
+
+@bp.get("/mine")
+@login_required
+def mine():
+    reqs = queries.my_requests(current_actor())
+    return render_template("approvals/list.html", tab="mine",
+                           reqs=[{"req": r, "summary": subjects.summary_of(r.subject_type, r.subject_id)}
+                                 for r in reqs])
+
+
+@bp.get("/cc")
+@login_required
+def cc():
+    ccs = queries.copied_to_me(current_actor())
+    return render_template("approvals/list.html", tab="cc",
+                           reqs=[{"req": c.request, "summary": subjects.summary_of(c.request.subject_type,
+                                                                                   c.request.subject_id)}
+                                 for c in ccs])
+
+
+# --- the request page ----------------------------------------------------------------------------
+
+
+def _users_by_id(ids) -> dict[int, User]:
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.execute(select(User).where(User.id.in_(ids))).scalars()}
+
+
+@bp.get("/<int:request_id>")
+@login_required
+def show(request_id: int):
+    actor = current_actor()
+    req = queries.get_request(actor, request_id)
+    actions = queries.timeline(req)
+    tasks = queries.request_tasks(req)
+    people = _users_by_id([t.assignee_id for t in tasks] + [t.on_behalf_of_id for t in tasks] + [req.requester_id])
+    item = standalone.get_item(req.subject_id) if req.subject_type == standalone.SUBJECT else None
+    return render_template(
+        "approvals/request.html", req=req, actions=actions, tasks=tasks, people=people,
+        nodes=req.flow_version.nodes, flow=req.flow_version.flow, allowed=queries.allowed(actor, req),
+        summary=queries.summary(req), subject_url=queries.subject_url(req), item=item,
+        subject_label=(subjects.get_subject(req.subject_type).label
+                       if subjects.get_subject(req.subject_type) else req.subject_type))
+
+
+def _user_id(field: str) -> int:
+    name = (request.form.get(field) or "").strip()
+    if not name:
+        raise ValidationError(_("Enter a user name."))
+    uid = db.session.execute(select(User.id).where(User.username == name, User.active.is_(True))) \
+        .scalar_one_or_none()
+    if uid is None:
+        raise ValidationError(_("No active user named %(name)s.", name=name))
+    return uid
+
+
+@bp.post("/<int:request_id>/act")
+@login_required
+def act(request_id: int):
+    actor = current_actor()
+    f = request.form
+    action = f.get("action", "")
+    version = f.get("version")
+    opinion = f.get("opinion", "")
+    task_id = f.get("task_id", type=int)
+    if task_id is not None:
+        owner = db.session.execute(select(Task.request_id).where(Task.id == task_id)).scalar_one_or_none()
+        if owner != request_id:
+            raise NotFound(_("No such approval task."))
+    try:
+        if action == "approve":
+            engine.approve(actor, task_id, opinion=opinion, version=version)
+            flash(_("Approved."), "success")
+        elif action == "reject":
+            engine.reject(actor, task_id, opinion=opinion, version=version)
+            flash(_("Rejected."), "success")
+        elif action == "return":
+            engine.return_task(actor, task_id, to=f.get("to", "drafter"), opinion=opinion, version=version)
+            flash(_("Returned."), "success")
+        elif action == "transfer":
+            engine.transfer(actor, task_id, to_user_id=_user_id("user"), opinion=opinion, version=version)
+            flash(_("Transferred."), "success")
+        elif action == "add_signer":
+            engine.add_signer(actor, task_id, user_id=_user_id("user"), mode=f.get("mode", ""),
+                              opinion=opinion, version=version)
+            flash(_("Signer added."), "success")
+        elif action == "withdraw":
+            engine.withdraw(actor, request_id, reason=opinion, version=version)
+            flash(_("Withdrawn."), "success")
+        elif action == "resubmit":
+            engine.resubmit(actor, request_id, version=version)
+            flash(_("Submitted again."), "success")
+        elif action == "urge":
+            engine.urge(actor, request_id, message=opinion)
+            flash(_("The approvers have been reminded."), "success")
+        elif action == "comment":
+            engine.comment(actor, request_id, text=opinion)
+            flash(_("Comment added."), "success")
+        elif action == "cc":
+            engine.carbon_copy(actor, request_id, user_ids=[_user_id("user")])
+            flash(_("Copied."), "success")
+        else:
+            abort(400)
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    return redirect(url_for("approvals.show", request_id=request_id))
+
+
+# --- stand-alone requests ------------------------------------------------------------------------
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    actor = current_actor()
+    available = flows.available_flows(actor, standalone.SUBJECT)
+    if request.method == "POST":
+        try:
+            req = standalone.submit(actor, title=request.form.get("title", ""), body=request.form.get("body", ""),
+                                    amount=request.form.get("amount"), flow=request.form.get("flow_id", type=int)
+                                    or 0)
+        except ValidationError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return render_template("approvals/new.html", flows=available, form=request.form), 400
+        flash(_("Submitted for approval."), "success")
+        return redirect(url_for("approvals.show", request_id=req.id))
+    return render_template("approvals/new.html", flows=available, form={})
+
+
+# --- signatures ----------------------------------------------------------------------------------
+
+
+@bp.route("/signature", methods=["GET", "POST"])
+@login_required
+def signature():
+    actor = current_actor()
+    if request.method == "POST":
+        try:
+            if request.form.get("remove"):
+                signatures.remove_signature(actor)
+                flash(_("Signature removed."), "success")
+            else:
+                upload = request.files.get("image")
+                if upload is not None and upload.filename:
+                    data = upload.read(signatures.MAX_BYTES + 1)
+                else:
+                    data = signatures.data_url_bytes(request.form.get("data_url", ""))
+                signatures.save_signature(actor, data)
+                flash(_("Signature saved."), "success")
+        except ValidationError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        return redirect(url_for("approvals.signature"))
+    return render_template("approvals/signature.html", current=signatures.current_signature(actor.user_id))
+
+
+@bp.get("/signature/<int:signature_id>.png")
+@login_required
+def signature_image(signature_id: int):
+    actor = current_actor()
+
+    def may_view(sig: Signature) -> bool:
+        rids = db.session.execute(select(ApprovalAction.request_id).where(
+            ApprovalAction.signature_id == sig.id).distinct().limit(50)).scalars().all()
+        return any(engine.can_view(actor, db.session.get(ApprovalRequest, r)) for r in rids)
+
+    sig = signatures.signature_image(actor, signature_id, may_view)
+    resp = Response(sig.image, mimetype="image/png")
+    resp.headers["Cache-Control"] = "private, max-age=3600"
+    return resp
+
+
+# --- flow editor ---------------------------------------------------------------------------------
+
+
+def _require_editor():
+    if not flows.may_edit(current_actor()):
+        abort(403)
+
+
+@bp.get("/flows")
+@login_required
+def flow_list():
+    actor = current_actor()
+    return render_template("approvals/flows.html", flows=flows.all_flows(actor), may_edit=flows.may_edit(actor))
+
+
+def _nodes_from_form(form) -> list[dict]:
+    nodes = []
+    for i in range(int(form.get("node_count", 0) or 0) + 1):
+        name = (form.get(f"n{i}_name") or "").strip()
+        kind = form.get(f"n{i}_kind") or ""
+        value = (form.get(f"n{i}_value") or "").strip()
+        if not name and not value and kind != "gov_leader":
+            continue
+        if form.get(f"n{i}_delete"):
+            continue
+        a: dict = {"kind": kind}
+        parts = [p.strip() for p in value.replace("，", ",").split(",") if p.strip()]
+        if kind == "user":
+            a["users"] = parts
+        elif kind == "unit_leaders":
+            a["units"] = parts
+        elif kind == "role":
+            a["role"] = value
+        elif kind == "leader_up":
+            a["levels"] = int(value) if value.isdigit() else 1
+        elif kind == "leader_up_to":
+            a["level"] = value or "province"
+        n = {"name": name, "type": form.get(f"n{i}_type") or "single", "assignees": a,
+             "condition": (form.get(f"n{i}_condition") or "").strip() or None,
+             "deadline_hours": (form.get(f"n{i}_deadline") or "").strip() or None,
+             "timeout": form.get(f"n{i}_timeout") or "remind",
+             "empty": form.get(f"n{i}_empty") or "admin"}
+        nodes.append(n)
+    return nodes
+
+
+def _node_rows(definition: dict) -> list[dict]:
+    rows = []
+    for n in definition.get("nodes", []):
+        a = n.get("assignees", {})
+        kind = a.get("kind", "user")
+        value = {"user": ",".join(a.get("users", [])), "unit_leaders": ",".join(a.get("units", [])),
+                 "role": a.get("role", ""), "leader_up": str(a.get("levels", "")),
+                 "leader_up_to": a.get("level", "")}.get(kind, "")
+        rows.append({"name": n.get("name", ""), "type": n.get("type"), "kind": kind, "value": value,
+                     "condition": n.get("condition", ""), "deadline": n.get("deadline_hours") or "",
+                     "timeout": n.get("timeout", "remind"), "empty": n.get("empty", "admin")})
+    return rows
+
+
+@bp.route("/flows/edit", methods=["GET", "POST"], defaults={"flow_id": None})
+@bp.route("/flows/<int:flow_id>/edit", methods=["GET", "POST"])
+@login_required
+def flow_edit(flow_id: int | None):
+    _require_editor()
+    actor = current_actor()
+    flow = flows.get_flow(flow_id) if flow_id else None
+    if request.method == "POST":
+        f = request.form
+        try:
+            if f.get("mode") == "json":
+                definition = json.loads(f.get("definition") or "null")
+            else:
+                definition = {"auto_pass_same_person": bool(f.get("auto_pass")), "nodes": _nodes_from_form(f)}
+            unit_id = actor.unit_id if f.get("scope") == "unit" else None
+            saved = flows.save_flow(actor, key=flow.key if flow else f.get("key", ""), name=f.get("name", ""),
+                                    definition=definition, subject_type=f.get("subject_type", ""),
+                                    unit_id=flow.unit_id if flow else unit_id)
+        except ValueError:
+            flash(_("The flow definition is not valid JSON."), "error")
+        except ValidationError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            flash(_("Flow saved (version %(n)s).", n=saved.current_version.number), "success")
+            return redirect(url_for("approvals.flow_edit", flow_id=saved.id))
+    definition = flow.current_version.definition if flow and flow.current_version else {"nodes": []}
+    return render_template("approvals/flow_edit.html", flow=flow, rows=_node_rows(definition),
+                           definition=json.dumps(definition, ensure_ascii=False, indent=2),
+                           auto_pass=definition.get("auto_pass_same_person", False),
+                           node_types=NODE_TYPES, assignee_kinds=ASSIGNEE_KINDS,
+                           subject_types=subjects.subject_types())
+
+
+@bp.get("/flows/<int:flow_id>/export.json")
+@login_required
+def flow_export(flow_id: int):
+    _require_editor()
+    flow = flows.get_flow(flow_id)
+    body = json.dumps(flows.export_flow(flow), ensure_ascii=False, indent=2)
+    return Response(body, mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="flow-{flow.key}.json"'})
+
+
+@bp.post("/flows/import")
+@login_required
+def flow_import():
+    _require_editor()
+    upload = request.files.get("file")
+    data = upload.read(512 * 1024) if upload is not None and upload.filename else request.form.get("json", "")
+    try:
+        flow = flows.import_flow(current_actor(), data)
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("approvals.flow_list"))
+    flash(_("Flow imported."), "success")
+    return redirect(url_for("approvals.flow_edit", flow_id=flow.id))
+
+
+@bp.post("/flows/<int:flow_id>/active")
+@login_required
+def flow_active(flow_id: int):
+    _require_editor()
+    flows.set_active(current_actor(), flows.get_flow(flow_id), request.form.get("active") == "1")
+    return redirect(url_for("approvals.flow_list"))
+

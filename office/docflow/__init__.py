@@ -1,0 +1,25 @@
+"""Document flow (公文流转), issue 4: drafting to archive under the 2012 Regulations on Handling
+Official Documents of Party and Government Organs; distribution across the levels with a status tree
+down to the townships; receiving, handling and forwarding; search; attachments; archive packages.
+
+Services: ``office.docflow.service`` (split into drafting, numbering, distribution, receiving,
+attachments, search, archive). The approval engine is reached through ``docflow/signoff.py``.
+"""
+
+
+def init_app(app):
+    from flask_babel import lazy_gettext as _l
+
+    from office.docflow import api, demo, models, receiving, views  # noqa: F401
+    from office.web import register_card, register_nav, register_todo
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
+    register_nav(app, "documents", _l("Documents"), "docflow.incoming", 30,
+                 visible=lambda actor: actor.unit_id is not None)
+    register_nav(app, "archive", _l("Archive"), "docflow.archive", 70,
+                 visible=lambda actor: actor.unit_id is not None)
+    register_card(app, "documents", title=_l("Documents to handle"), order=30,
+                  count=receiving.open_count, endpoint="docflow.incoming")
+    register_todo(app, "docflow", lambda actor, limit: receiving.todo(actor, limit)
+                  + receiving.outgoing_todo(actor, limit))

@@ -1,0 +1,115 @@
+"""Attachments: stored once under STORAGE_DIR by SHA-256, size cap, type by content (magic bytes)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import zipfile
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from office.actor import Actor
+from office.docflow.common import commit, get_document, log, own_document
+from office.docflow.models import Attachment, DocState, Document
+from office.errors import NotFound, ValidationError
+from office.extensions import db
+
+ALLOWED = ("pdf", "docx", "xlsx", "ofd", "png", "jpg")
+MIME = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg", "ofd": "application/ofd",
+        "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def max_bytes() -> int:
+    return int(current_app.config.get("DOCFLOW_MAX_ATTACHMENT_MB", 20)) * 1024 * 1024
+
+
+def sniff(data: bytes) -> str | None:
+    """The file type by its content, never by its name."""
+    if data.startswith(b"%PDF-"):
+        return "pdf"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+        except zipfile.BadZipFile:
+            return None
+        if "OFD.xml" in names:
+            return "ofd"
+        if "[Content_Types].xml" in names:
+            if any(n.startswith("word/") for n in names):
+                return "docx"
+            if any(n.startswith("xl/") for n in names):
+                return "xlsx"
+    return None
+
+
+def safe_name(name: str, file_type: str) -> str:
+    """No path parts or control characters; the extension matches the content."""
+    name = re.sub(r"[\x00-\x1f\x7f/\\:*?\"<>|]", "_", Path(name or "").name).strip(" .") or "attachment"
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    return f"{stem[:150]}.{file_type}"
+
+
+def storage_path(sha256: str) -> Path:
+    return Path(current_app.config["STORAGE_DIR"]) / "docflow" / sha256[:2] / sha256
+
+
+def add_attachment(actor: Actor, doc_id: int, filename: str, data: bytes) -> Attachment:
+    doc = own_document(actor, doc_id, lock=True)
+    if doc.state not in DocState.EDITABLE:
+        raise ValidationError(_("Attachments can no longer be changed on a numbered document."))
+    if len(data) > max_bytes():
+        raise ValidationError(_("The file is too large (at most %(mb)s MB).", mb=max_bytes() // 1024 // 1024))
+    if not data:
+        raise ValidationError(_("The file is empty."))
+    kind = sniff(data)
+    if kind is None:
+        raise ValidationError(_("This file type is not accepted (by its content). Accepted: %(types)s.",
+                                types="PDF, DOCX, XLSX, OFD, PNG, JPG"))
+    digest = hashlib.sha256(data).hexdigest()
+    path = storage_path(digest)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    pos = (db.session.execute(select(func.max(Attachment.position)).where(Attachment.document_id == doc.id))
+           .scalar() or 0) + 1
+    att = Attachment(document_id=doc.id, position=pos, name=safe_name(filename, kind), sha256=digest,
+                     size=len(data), file_type=kind)
+    db.session.add(att)
+    log(actor, doc.id, "attach", att.name, after={"sha256": digest, "size": len(data)})
+    commit()
+    return att
+
+
+def remove_attachment(actor: Actor, doc_id: int, attachment_id: int) -> None:
+    doc = own_document(actor, doc_id, lock=True)
+    if doc.state not in DocState.EDITABLE:
+        raise ValidationError(_("Attachments can no longer be changed on a numbered document."))
+    att = db.session.get(Attachment, attachment_id)
+    if att is None or att.document_id != doc.id:
+        raise NotFound(_("Not found."))
+    db.session.delete(att)
+    log(actor, doc.id, "detach", att.name)
+    commit()
+
+
+def open_attachment(actor: Actor, doc_id: int, attachment_id: int) -> tuple[Attachment, bytes]:
+    """The attachment of a document the actor may see, verified against its hash."""
+    doc: Document = get_document(actor, doc_id)
+    att = db.session.get(Attachment, attachment_id)
+    if att is None or att.document_id != doc.id:
+        raise NotFound(_("Not found."))
+    data = storage_path(att.sha256).read_bytes()
+    if hashlib.sha256(data).hexdigest() != att.sha256:
+        raise ValidationError(_("The stored file is damaged."))
+    return att, data

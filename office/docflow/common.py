@@ -1,0 +1,176 @@
+"""Shared helpers of the document flow: loading with scope, visibility, search tokens, labels."""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from office.actor import Actor
+from office.auth.scope import path_in_scope
+from office.docflow.models import DocEvent, Document, Receipt, ReceiptState
+from office.errors import Conflict, NotFound, PermissionDenied
+from office.extensions import db
+from office.org.models import Unit, UnitKind
+from office.org.service import subtree_clause
+
+STATE_LABELS = {
+    "draft": _l("Draft"), "review": _l("In review"), "countersign": _l("Countersigning"),
+    "signoff": _l("Awaiting sign-off"), "signed": _l("Signed, awaiting re-check"),
+    "checked": _l("Re-checked, awaiting number"), "numbered": _l("Numbered, awaiting seal"),
+    "sealed": _l("Sealed, awaiting distribution"), "distributed": _l("Distributed"),
+    "archived": _l("Archived"),
+}
+RECEIPT_LABELS = {
+    "delivered": _l("Awaiting sign-for"), "signed": _l("Signed for"), "registered": _l("Registered"),
+    "handling": _l("Being handled"), "done": _l("Closed"), "returned": _l("Returned"),
+    "recalled": _l("Recalled"),
+}
+
+_WORD = re.compile(r"\s+")
+
+
+def bigrams(text: str) -> list[str]:
+    """Overlapping character bigrams of each whitespace-free run, lower-cased, in order."""
+    out: list[str] = []
+    for run in _WORD.split((text or "").lower()):
+        run = re.sub(r"[^\w]", "", run)
+        if len(run) == 1:
+            out.append(run)
+        out.extend(run[i:i + 2] for i in range(len(run) - 1))
+    return out
+
+
+def search_tokens_for(doc: Document) -> str:
+    names = " ".join(i.unit.name for i in doc.issuers if i.unit is not None)
+    text = " ".join([doc.title or "", doc.doc_number or "", names, doc.body or ""])
+    seen: dict[str, None] = {}
+    for b in bigrams(text):
+        seen.setdefault(b, None)
+    return " ".join(seen)
+
+
+def refresh_tokens(doc: Document) -> None:
+    doc.search_tokens = search_tokens_for(doc)
+
+
+def unit(unit_id: int | None) -> Unit:
+    u = db.session.get(Unit, unit_id) if unit_id else None
+    if u is None:
+        raise NotFound(_("Not found."))
+    return u
+
+
+def actor_unit(actor: Actor) -> Unit:
+    if actor.unit_id is None:
+        raise PermissionDenied(_("You do not act for any unit."))
+    return unit(actor.unit_id)
+
+
+def government_of_unit(u: Unit) -> Unit | None:
+    if u.kind == UnitKind.GOVERNMENT:
+        return u
+    return db.session.execute(select(Unit).where(Unit.division_id == u.division_id,
+                                                 Unit.kind == UnitKind.GOVERNMENT)).scalars().first()
+
+
+def acts_for(actor: Actor, u: Unit) -> bool:
+    """The actor works for ``u``: in it, or in the general office of its government."""
+    if actor.is_system:
+        return True
+    if actor.unit_id == u.id:
+        return True
+    if u.kind == UnitKind.GOVERNMENT:
+        mine = db.session.get(Unit, actor.unit_id) if actor.unit_id else None
+        return mine is not None and mine.kind == UnitKind.GENERAL_OFFICE and mine.division_id == u.division_id
+    return False
+
+
+def visible_clause(actor: Actor):
+    """Documents the actor may see: issued in his subtree, or received (also by forwarding) there."""
+    if actor.is_system:
+        return Document.id.isnot(None)
+    if not actor.unit_path:
+        return Document.id.is_(None)
+    received = exists().where(
+        or_(Receipt.document_id == Document.id, Receipt.root_document_id == Document.id),
+        Receipt.state != ReceiptState.RECALLED,
+        subtree_clause(Receipt.path, actor.unit_path))
+    return or_(subtree_clause(Document.path, actor.unit_path), received)
+
+
+def get_document(actor: Actor, doc_id: int, *, lock: bool = False) -> Document:
+    """Load a document the actor may see (404 otherwise)."""
+    q = select(Document).where(Document.id == doc_id, visible_clause(actor))
+    doc = db.session.execute(q).scalar_one_or_none()
+    if doc is None:
+        raise NotFound(_("Not found."))
+    if lock:
+        doc = db.session.execute(
+            select(Document).where(Document.id == doc_id).with_for_update().execution_options(
+                populate_existing=True)).scalar_one()
+    return doc
+
+
+def own_document(actor: Actor, doc_id: int, *, lock: bool = False) -> Document:
+    """A document the actor may work on as issuer: 404 outside scope, 403 for another unit's."""
+    doc = get_document(actor, doc_id, lock=lock)
+    if not path_in_scope(actor, doc.path):
+        raise NotFound(_("Not found."))
+    if not any(acts_for(actor, i.unit) for i in doc.issuers):
+        raise PermissionDenied(_("Only the issuing unit may work on this document."))
+    return doc
+
+
+def get_receipt(actor: Actor, receipt_id: int, *, act: bool = True, lock: bool = False) -> Receipt:
+    """A receipt in the actor's subtree (404 otherwise); ``act`` also requires his own unit (403)."""
+    q = select(Receipt).where(Receipt.id == receipt_id)
+    if not actor.is_system:
+        if not actor.unit_path:
+            raise NotFound(_("Not found."))
+        q = q.where(subtree_clause(Receipt.path, actor.unit_path))
+    if lock:
+        q = q.with_for_update()
+    r = db.session.execute(q).scalar_one_or_none()
+    if r is None:
+        raise NotFound(_("Not found."))
+    if act and not acts_for(actor, r.unit):
+        raise PermissionDenied(_("Only the receiving unit may handle this document."))
+    return r
+
+
+def check_version(obj, version) -> None:
+    if version not in (None, "") and int(version) != obj.version:
+        raise Conflict(_("This document was changed by someone else. Reload the page and try again."))
+
+
+def commit() -> None:
+    try:
+        db.session.commit()
+    except StaleDataError as exc:
+        db.session.rollback()
+        raise Conflict(_("This record was changed by someone else. Reload the page and try again.")) from exc
+
+
+def log(actor: Actor, doc_id: int, action: str, detail: str = "", *, receipt_id: int | None = None,
+        unit_name: str = "", before=None, after=None) -> None:
+    """One event on the document's timeline and in the audit chain, in the caller's transaction."""
+    from office.audit import service as audit
+
+    if not unit_name and actor.unit_id:
+        u = db.session.get(Unit, actor.unit_id)
+        unit_name = u.name if u else ""
+    db.session.add(DocEvent(document_id=doc_id, receipt_id=receipt_id, action=action, actor_id=actor.user_id,
+                            actor_name=actor.name, unit_name=unit_name, detail=detail[:2000]))
+    audit.record(actor, f"docflow.{action}", object_type="receipt" if receipt_id else "document",
+                 object_id=receipt_id or doc_id, unit_id=actor.unit_id, before=before,
+                 after=dict(after or {}, document=doc_id, detail=detail[:200]) if detail or after else
+                 {"document": doc_id})
+
+
+def format_number(prefix: str, year: int, seq: int) -> str:
+    """``浙政发〔2026〕12号``: 〔〕 brackets, full year, no zero padding."""
+    return f"{prefix}〔{year}〕{seq}号"

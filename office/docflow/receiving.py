@@ -1,0 +1,285 @@
+"""Receiving (收文): sign for or return as mis-sent (退文), register (收文编号), propose (拟办), leader's
+instruction (批办), assignment (承办), closing (办结), circulation for reading (传阅)."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from office.actor import Actor
+from office.docflow.common import acts_for, check_version, commit, get_receipt, log
+from office.docflow.models import Document, HandlingStep, Receipt, ReceiptState
+from office.errors import Conflict, PermissionDenied, ValidationError
+from office.extensions import db
+from office.org.models import Unit
+from office.org.service import subtree_clause
+from office.timeutil import utcnow
+
+
+def _step(actor: Actor, r: Receipt, kind: str, text: str = "", *, target=None) -> HandlingStep:
+    step = HandlingStep(receipt_id=r.id, kind=kind, actor_id=actor.user_id, actor_name=actor.name, text=text,
+                        target_user_id=target.id if target else None, target_name=target.name if target else "")
+    db.session.add(step)
+    log(actor, r.document_id, f"receipt_{kind}", text, receipt_id=r.id, unit_name=r.unit.name)
+    if r.root_document_id != r.document_id:
+        # The original sender's timeline shows what happens to the forwarded copies too.
+        log(actor, r.root_document_id, f"receipt_{kind}", text, receipt_id=r.id, unit_name=r.unit.name)
+    return step
+
+
+def _open(actor: Actor, receipt_id: int, version=None, *states: str) -> Receipt:
+    r = get_receipt(actor, receipt_id, lock=True)
+    check_version(r, version)
+    if r.state not in states:
+        raise Conflict(_("This step is not possible now: the receipt is %(state)s.", state=r.state))
+    return r
+
+
+def sign_for(actor: Actor, receipt_id: int, version=None) -> Receipt:
+    r = _open(actor, receipt_id, version, ReceiptState.DELIVERED)
+    if not actor.has_role("clerk", "leader", "staff"):
+        raise PermissionDenied(_("The clerk of the receiving unit signs for documents."))
+    r.state, r.signed_at = ReceiptState.SIGNED, utcnow()
+    r.signed_for_by_id, r.signed_for_by_name = actor.user_id, actor.name
+    _step(actor, r, "sign_for")
+    commit()
+    return r
+
+
+def return_missent(actor: Actor, receipt_id: int, reason: str, version=None) -> Receipt:
+    """退文: a mis-sent document goes back with the reason; the sender sees it in the status tree."""
+    r = _open(actor, receipt_id, version, ReceiptState.DELIVERED, ReceiptState.SIGNED)
+    if not reason.strip():
+        raise ValidationError(_("Give the reason for returning the document."))
+    r.state, r.return_reason = ReceiptState.RETURNED, reason.strip()
+    _step(actor, r, "return", reason.strip())
+    commit()
+    return r
+
+
+def register(actor: Actor, receipt_id: int, version=None) -> Receipt:
+    """Register with the next incoming number of the unit and year, e.g. ``西政收〔2026〕3号``."""
+    from office.docflow.common import format_number
+    from office.docflow.numbering import next_value
+
+    r = _open(actor, receipt_id, version, ReceiptState.SIGNED)
+    year = utcnow().year
+    prefix = r.unit.short_name + "收"
+    r.reg_number = format_number(prefix, year, next_value(r.unit_id, prefix, year))
+    r.state, r.registered_at = ReceiptState.REGISTERED, utcnow()
+    _step(actor, r, "register", r.reg_number)
+    commit()
+    return r
+
+
+def _handling(actor, receipt_id, version):
+    return _open(actor, receipt_id, version, ReceiptState.SIGNED, ReceiptState.REGISTERED, ReceiptState.HANDLING)
+
+
+def propose(actor: Actor, receipt_id: int, text: str, version=None) -> Receipt:
+    """拟办: the office proposes how to handle it."""
+    r = _handling(actor, receipt_id, version)
+    if not text.strip():
+        raise ValidationError(_("Write the proposed handling."))
+    r.state = ReceiptState.HANDLING
+    _step(actor, r, "propose", text.strip())
+    commit()
+    return r
+
+
+def instruct(actor: Actor, receipt_id: int, text: str, version=None) -> Receipt:
+    """批办: a leader's instruction (through the approval engine once it is available)."""
+    from office.docflow import signoff as adapter
+
+    r = _handling(actor, receipt_id, version)
+    if not actor.has_role("leader"):
+        raise PermissionDenied(_("Only a leader gives instructions (批办)."))
+    if not text.strip():
+        raise ValidationError(_("Write the instruction."))
+    adapter.record_instruction(actor, r, text)
+    r.state = ReceiptState.HANDLING
+    _step(actor, r, "instruct", text.strip())
+    commit()
+    return r
+
+
+def _user_in_unit(user_id: int, u: Unit):
+    from office.auth.service import users_with_role
+
+    for role in ("staff", "clerk", "leader"):
+        for user, _p in users_with_role(u.id, role):
+            if user.id == int(user_id):
+                return user
+    return None
+
+
+def assign(actor: Actor, receipt_id: int, user_id: int, text: str = "", version=None) -> Receipt:
+    """承办: assign a person of the receiving unit to handle it."""
+    from office.notifications.service import notify
+
+    r = _handling(actor, receipt_id, version)
+    if not actor.has_role("clerk", "leader"):
+        raise PermissionDenied(_("The clerk or a leader assigns the handling."))
+    user = _user_in_unit(user_id, r.unit)
+    if user is None:
+        raise ValidationError(_("Assign the handling to a person of your unit."))
+    r.state, r.assignee_id, r.assignee_name = ReceiptState.HANDLING, user.id, user.name
+    _step(actor, r, "assign", text.strip(), target=user)
+    doc = db.session.get(Document, r.document_id)
+    notify([user.id], "assignment", _("Please handle: %(title)s", title=doc.title),
+           url=f"/documents/receipts/{r.id}", unit_id=r.unit_id)
+    commit()
+    return r
+
+
+def close(actor: Actor, receipt_id: int, result: str, version=None) -> Receipt:
+    """办结: the person handling it (or the clerk/leader) records the result and closes it."""
+    r = _handling(actor, receipt_id, version)
+    if r.assignee_id not in (None, actor.user_id) and not actor.has_role("clerk", "leader"):
+        raise PermissionDenied(_("Only the person handling it closes it."))
+    if not result.strip():
+        raise ValidationError(_("Record the result of the handling."))
+    r.state, r.result, r.done_at = ReceiptState.DONE, result.strip(), utcnow()
+    _step(actor, r, "close", result.strip())
+    commit()
+    return r
+
+
+def circulate(actor: Actor, receipt_id: int, user_ids, version=None) -> int:
+    """传阅: circulate for reading; each reader's reading is tracked."""
+    from office.notifications.service import notify
+
+    r = _handling(actor, receipt_id, version)
+    users = [_user_in_unit(uid, r.unit) for uid in user_ids or []]
+    if not users or any(u is None for u in users):
+        raise ValidationError(_("Circulate to people of your unit."))
+    for u in users:
+        _step(actor, r, "circulate", "", target=u)
+    doc = db.session.get(Document, r.document_id)
+    notify([u.id for u in users], "info", _("For reading: %(title)s", title=doc.title),
+           url=f"/documents/receipts/{r.id}", unit_id=r.unit_id)
+    commit()
+    return len(users)
+
+
+def mark_read(actor: Actor, receipt_id: int) -> int:
+    """The reader has read it (传阅 read tracking)."""
+    r = get_receipt(actor, receipt_id)
+    steps = db.session.execute(select(HandlingStep).where(
+        HandlingStep.receipt_id == r.id, HandlingStep.kind == "circulate",
+        HandlingStep.target_user_id == actor.user_id, HandlingStep.read_at.is_(None))).scalars().all()
+    for s in steps:
+        s.read_at = utcnow()
+    if steps:
+        log(actor, r.document_id, "receipt_read", "", receipt_id=r.id, unit_name=r.unit.name)
+        commit()
+    return len(steps)
+
+
+def steps(receipt: Receipt) -> list[HandlingStep]:
+    return list(db.session.execute(select(HandlingStep).where(HandlingStep.receipt_id == receipt.id)
+                                   .order_by(HandlingStep.id)).scalars())
+
+
+# --- lists -------------------------------------------------------------------------------------
+
+
+def incoming(actor: Actor, *, state: str | None = None, limit: int = 200, offset: int = 0):
+    """Receipts of the actor's own unit (a person with two posts sees each unit separately)."""
+    if actor.unit_id is None:
+        return []
+    q = select(Receipt, Document).join(Document, Document.id == Receipt.document_id) \
+        .where(Receipt.unit_id == actor.unit_id, Receipt.state != ReceiptState.RECALLED)
+    if state == "open":
+        q = q.where(Receipt.state.in_(ReceiptState.OPEN))
+    elif state:
+        q = q.where(Receipt.state == state)
+    return db.session.execute(q.order_by(Receipt.delivered_at.desc(), Receipt.id.desc())
+                              .limit(limit).offset(offset)).all()
+
+
+def open_count(actor: Actor) -> int:
+    if actor.unit_id is None:
+        return 0
+    return db.session.execute(select(func.count()).select_from(Receipt).where(
+        Receipt.unit_id == actor.unit_id, Receipt.state.in_(ReceiptState.OPEN))).scalar_one()
+
+
+def todo(actor: Actor, limit: int) -> list:
+    """To-do entries: receipts to sign for (clerks), assigned to me, circulated to me unread."""
+    from office.web import TodoItem
+
+    if actor.unit_id is None:
+        return []
+    items = []
+    if actor.has_role("clerk", "leader"):
+        rows = db.session.execute(
+            select(Receipt, Document.title).join(Document, Document.id == Receipt.document_id)
+            .where(Receipt.unit_id == actor.unit_id,
+                   Receipt.state.in_([ReceiptState.DELIVERED, ReceiptState.SIGNED, ReceiptState.REGISTERED]))
+            .order_by(Receipt.due_at, Receipt.id).limit(limit)).all()
+        for r, title in rows:
+            kind = _("Sign for") if r.state == ReceiptState.DELIVERED else _("Handle")
+            items.append(TodoItem(module="docflow", title=f"{kind}: {title}", url=f"/documents/receipts/{r.id}",
+                                  created_at=r.delivered_at, due_at=r.due_at, kind="receipt"))
+    rows = db.session.execute(
+        select(Receipt, Document.title).join(Document, Document.id == Receipt.document_id)
+        .where(Receipt.unit_id == actor.unit_id, Receipt.assignee_id == actor.user_id,
+               Receipt.state == ReceiptState.HANDLING).limit(limit)).all()
+    for r, title in rows:
+        items.append(TodoItem(module="docflow", title=_("Handle: %(t)s", t=title),
+                              url=f"/documents/receipts/{r.id}", created_at=r.delivered_at, due_at=r.due_at,
+                              kind="assignment"))
+    rows = db.session.execute(
+        select(Receipt, Document.title).join(HandlingStep, HandlingStep.receipt_id == Receipt.id)
+        .join(Document, Document.id == Receipt.document_id)
+        .where(Receipt.unit_id == actor.unit_id, HandlingStep.kind == "circulate",
+               HandlingStep.target_user_id == actor.user_id, HandlingStep.read_at.is_(None)).limit(limit)).all()
+    for r, title in rows:
+        items.append(TodoItem(module="docflow", title=_("Read: %(t)s", t=title),
+                              url=f"/documents/receipts/{r.id}", created_at=r.delivered_at, kind="circulate"))
+    return items[:limit]
+
+
+def outgoing_todo(actor: Actor, limit: int) -> list:
+    """Outgoing documents waiting for this actor's step (review, countersign, sign-off, number...)."""
+    from office.docflow.models import DocState, DocumentIssuer
+    from office.web import TodoItem
+
+    if actor.unit_id is None:
+        return []
+    mine = db.session.get(Unit, actor.unit_id)
+    unit_ids = [actor.unit_id]
+    if mine is not None and mine.kind == "general_office":
+        gov = db.session.execute(select(Unit.id).where(Unit.division_id == mine.division_id,
+                                                       Unit.kind == "government")).scalar()
+        if gov:
+            unit_ids.append(gov)
+    states = []
+    if actor.has_role("clerk", "leader"):
+        states += [DocState.REVIEW, DocState.SIGNED, DocState.CHECKED, DocState.NUMBERED, DocState.SEALED]
+    if actor.has_role("leader"):
+        states += [DocState.SIGNOFF, DocState.COUNTERSIGN]
+    if not states:
+        return []
+    rows = db.session.execute(
+        select(Document).join(DocumentIssuer, DocumentIssuer.document_id == Document.id)
+        .where(DocumentIssuer.unit_id.in_(unit_ids), Document.state.in_(states),
+               subtree_clause(Document.path, actor.unit_path))
+        .order_by(Document.updated_at).limit(limit)).scalars().unique().all()
+    from office.docflow.common import STATE_LABELS, acts_for  # noqa: F811
+
+    out = []
+    for d in rows:
+        if d.state == DocState.COUNTERSIGN:
+            if not any(i.position > 0 and i.countersigned_at is None and acts_for(actor, i.unit)
+                       for i in d.issuers):
+                continue
+        elif d.state == DocState.SIGNOFF and not acts_for(actor, d.lead_unit):
+            continue
+        out.append(TodoItem(module="docflow", title=f"{STATE_LABELS.get(d.state, d.state)}: {d.title}",
+                            url=f"/documents/{d.id}", created_at=d.updated_at, kind="outgoing"))
+    return out
+
+
+__all__ = ["acts_for"]

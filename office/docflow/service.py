@@ -1,0 +1,39 @@
+"""The document-flow services in one import: ``from office.docflow import service as docflow``.
+
+Split by stage: ``drafting`` (draft to seal), ``numbering``, ``distribution`` (bulk receipts, status
+tree, urge, recall, forwarding), ``receiving``, ``attachments``, ``search``, ``archive``.
+"""
+
+from office.docflow.archive import export_package, file_document, records, stamp  # noqa: F401
+from office.docflow.attachments import add_attachment, open_attachment, remove_attachment  # noqa: F401
+from office.docflow.common import get_document, get_receipt, visible_clause  # noqa: F401
+from office.docflow.distribution import distribute, forward, recall, status_tree, urge  # noqa: F401
+from office.docflow.drafting import (  # noqa: F401
+    GROUPS,
+    check_routing,
+    countersign,
+    create_draft,
+    diff,
+    recheck,
+    review,
+    revisions,
+    seal,
+    signoff,
+    submit,
+    update_draft,
+)
+from office.docflow.numbering import allocate_number, next_value, void_number  # noqa: F401
+from office.docflow.receiving import (  # noqa: F401
+    assign,
+    circulate,
+    close,
+    incoming,
+    instruct,
+    mark_read,
+    propose,
+    register,
+    return_missent,
+    sign_for,
+    steps,
+)
+from office.docflow.search import search  # noqa: F401

@@ -1,0 +1,245 @@
+"""Thin HTML routes of the document flow: lists, draft editor, document page, receipts, archive."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from office.docflow import receiving
+from office.docflow import service as df
+from office.docflow.common import RECEIPT_LABELS, STATE_LABELS, acts_for
+from office.docflow.models import DOC_TYPES, URGENCIES, DocEvent, DocState, Document, DocumentIssuer
+from office.extensions import db
+from office.web import current_actor, login_required
+
+bp = Blueprint("docflow", __name__, url_prefix="/documents")
+
+
+@bp.context_processor
+def _labels():
+    return {"state_labels": STATE_LABELS, "receipt_labels": RECEIPT_LABELS}
+
+
+def _ids(name: str) -> list[str]:
+    out = []
+    for v in request.form.getlist(name):
+        out.extend(x.strip() for x in v.replace("，", ",").split(",") if x.strip())
+    return out
+
+
+@bp.get("/")
+@login_required
+def incoming():
+    actor = current_actor()
+    state = request.args.get("state", "open")
+    return render_template("docflow/incoming.html", rows=receiving.incoming(actor, state=state or None),
+                           state=state)
+
+
+@bp.get("/outgoing")
+@login_required
+def outgoing():
+    actor = current_actor()
+    rows = []
+    if actor.unit_id:
+        rows = db.session.execute(
+            select(Document).join(DocumentIssuer, DocumentIssuer.document_id == Document.id)
+            .where(DocumentIssuer.unit_id == actor.unit_id).order_by(Document.updated_at.desc()).limit(200)
+        ).scalars().unique().all()
+        if not rows:
+            rows = [d for d in df.search(actor, "", limit=200) if any(acts_for(actor, i.unit) for i in d.issuers)]
+    return render_template("docflow/outgoing.html", rows=rows)
+
+
+@bp.get("/search")
+@login_required
+def search():
+    actor = current_actor()
+    a = request.args
+    rows = df.search(actor, a.get("q", ""), doc_type=a.get("type") or None,
+                     year=int(a["year"]) if a.get("year", "").isdigit() else None, state=a.get("state") or None,
+                     number=a.get("number") or None)
+    return render_template("docflow/search.html", rows=rows, args=a, doc_types=DOC_TYPES,
+                           states=DocState.ALL)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    actor = current_actor()
+    if request.method == "POST":
+        f = request.form
+        doc = df.create_draft(actor, doc_type=f.get("doc_type", ""), title=f.get("title", ""),
+                              body=f.get("body", ""), lead_unit_id=int(f["lead_unit_id"])
+                              if f.get("lead_unit_id", "").isdigit() else None,
+                              co_issuer_ids=[int(x) for x in _ids("co_issuers") if x.isdigit()],
+                              main=_ids("main") + f.getlist("main_group"), cc=_ids("cc"),
+                              urgency=f.get("urgency", ""), sensitivity=f.get("sensitivity", ""),
+                              note=f.get("note", ""), due_days=int(f["due_days"]) if f.get("due_days", "")
+                              .isdigit() else None,
+                              reply_to_id=int(f["reply_to_id"]) if f.get("reply_to_id", "").isdigit() else None)
+        flash(_("Draft saved."), "success")
+        return redirect(url_for("docflow.show", doc_id=doc.id))
+    return render_template("docflow/edit.html", doc=None, doc_types=DOC_TYPES, urgencies=URGENCIES,
+                           groups=df.GROUPS, reply_to=request.args.get("reply_to", ""))
+
+
+@bp.post("/<int:doc_id>/edit")
+@login_required
+def edit(doc_id: int):
+    f = request.form
+    df.update_draft(current_actor(), doc_id, version=f.get("version"), title=f.get("title"), body=f.get("body"),
+                    doc_type=f.get("doc_type"), urgency=f.get("urgency"), sensitivity=f.get("sensitivity"),
+                    note=f.get("note"), main=_ids("main") if "main" in f else None,
+                    cc=_ids("cc") if "cc" in f else None)
+    flash(_("Saved as a new revision."), "success")
+    return redirect(url_for("docflow.show", doc_id=doc_id))
+
+
+@bp.get("/<int:doc_id>")
+@login_required
+def show(doc_id: int):
+    actor = current_actor()
+    doc = df.get_document(actor, doc_id)
+    events = db.session.execute(select(DocEvent).where(DocEvent.document_id == doc.id)
+                                .order_by(DocEvent.id)).scalars().all()
+    revs = df.revisions(doc)
+    diff = []
+    if len(revs) > 1:
+        a = request.args.get("a", type=int) or revs[-2].number
+        b = request.args.get("b", type=int) or revs[-1].number
+        diff = df.diff(doc, a, b)
+    issuer = any(acts_for(actor, i.unit) for i in doc.issuers)
+    tree = df.status_tree(actor, doc.id) if doc.state in (DocState.DISTRIBUTED, DocState.ARCHIVED) else None
+    return render_template("docflow/show.html", doc=doc, events=events, revs=revs, diff=diff, issuer=issuer,
+                           tree=tree, doc_types=DOC_TYPES, urgencies=URGENCIES)
+
+
+ACTIONS = {
+    "submit": lambda a, d, f: df.submit(a, d, version=f.get("version")),
+    "review_pass": lambda a, d, f: df.review(a, d, approve=True, reason=f.get("text", ""), version=f.get("version")),
+    "review_return": lambda a, d, f: df.review(a, d, approve=False, reason=f.get("text", ""),
+                                               version=f.get("version")),
+    "countersign": lambda a, d, f: df.countersign(a, d, opinion=f.get("text", ""), version=f.get("version")),
+    "signoff": lambda a, d, f: df.signoff(a, d, opinion=f.get("text", ""), version=f.get("version")),
+    "signoff_return": lambda a, d, f: df.signoff(a, d, opinion=f.get("text", ""), approve=False,
+                                                 version=f.get("version")),
+    "recheck": lambda a, d, f: df.recheck(a, d, version=f.get("version")),
+    "number": lambda a, d, f: df.allocate_number(a, d, version=f.get("version")),
+    "void_number": lambda a, d, f: df.void_number(a, d, f.get("text", ""), version=f.get("version")),
+    "seal": lambda a, d, f: df.seal(a, d, version=f.get("version")),
+    "distribute": lambda a, d, f: df.distribute(a, d, version=f.get("version")),
+    "urge": lambda a, d, f: df.urge(a, d, message=f.get("text", "")),
+    "recall": lambda a, d, f: df.recall(a, d, reason=f.get("text", "")),
+    "archive": lambda a, d, f: df.file_document(a, d, retention=f.get("retention", "Y"),
+                                                org_code=f.get("org_code", "")),
+}
+
+
+@bp.post("/<int:doc_id>/action/<name>")
+@login_required
+def action(doc_id: int, name: str):
+    fn = ACTIONS.get(name)
+    if fn is None:
+        return render_template("errors/error.html", status=404, message=_("Not found.")), 404
+    fn(current_actor(), doc_id, request.form)
+    flash(_("Done."), "success")
+    return redirect(url_for("docflow.show", doc_id=doc_id))
+
+
+@bp.post("/<int:doc_id>/attachments")
+@login_required
+def upload(doc_id: int):
+    file = request.files.get("file")
+    if file is None:
+        flash(_("Choose a file."), "warning")
+    else:
+        df.add_attachment(current_actor(), doc_id, file.filename or "", file.read())
+        flash(_("Attachment added."), "success")
+    return redirect(url_for("docflow.show", doc_id=doc_id))
+
+
+@bp.get("/<int:doc_id>/attachments/<int:att_id>")
+@login_required
+def download(doc_id: int, att_id: int):
+    from io import BytesIO
+
+    from office.docflow.attachments import MIME
+
+    att, data = df.open_attachment(current_actor(), doc_id, att_id)
+    return send_file(BytesIO(data), mimetype=MIME[att.file_type], as_attachment=True, download_name=att.name)
+
+
+@bp.get("/<int:doc_id>/tree")
+@login_required
+def tree(doc_id: int):
+    actor = current_actor()
+    doc = df.get_document(actor, doc_id)
+    return render_template("docflow/tree.html", doc=doc, tree=df.status_tree(actor, doc_id))
+
+
+@bp.get("/receipts/<int:receipt_id>")
+@login_required
+def receipt(receipt_id: int):
+    actor = current_actor()
+    r = df.get_receipt(actor, receipt_id, act=False)
+    doc = db.session.get(Document, r.document_id)
+    original = db.session.get(Document, r.root_document_id) if r.root_document_id != r.document_id else None
+    from office.auth.service import users_with_role
+
+    people = {u.id: u for role in ("staff", "clerk", "leader") for u, _p in users_with_role(r.unit_id, role)}
+    return render_template("docflow/receipt.html", r=r, doc=doc, original=original, steps=df.steps(r),
+                           people=list(people.values()), groups=df.GROUPS)
+
+
+RECEIPT_ACTIONS = {
+    "sign_for": lambda a, r, f: df.sign_for(a, r, version=f.get("version")),
+    "return": lambda a, r, f: df.return_missent(a, r, f.get("text", ""), version=f.get("version")),
+    "register": lambda a, r, f: df.register(a, r, version=f.get("version")),
+    "propose": lambda a, r, f: df.propose(a, r, f.get("text", ""), version=f.get("version")),
+    "instruct": lambda a, r, f: df.instruct(a, r, f.get("text", ""), version=f.get("version")),
+    "assign": lambda a, r, f: df.assign(a, r, int(f.get("user_id") or 0), f.get("text", ""),
+                                        version=f.get("version")),
+    "close": lambda a, r, f: df.close(a, r, f.get("text", ""), version=f.get("version")),
+    "circulate": lambda a, r, f: df.circulate(a, r, [int(x) for x in f.getlist("user_id") if x.isdigit()],
+                                              version=f.get("version")),
+    "read": lambda a, r, f: df.mark_read(a, r),
+    "forward": lambda a, r, f: df.forward(a, r, main=_ids("main") + f.getlist("main_group"),
+                                          cover_text=f.get("text", "")),
+}
+
+
+@bp.post("/receipts/<int:receipt_id>/<name>")
+@login_required
+def receipt_action(receipt_id: int, name: str):
+    fn = RECEIPT_ACTIONS.get(name)
+    if fn is None:
+        return render_template("errors/error.html", status=404, message=_("Not found.")), 404
+    out = fn(current_actor(), receipt_id, request.form)
+    flash(_("Done."), "success")
+    if isinstance(out, Document):
+        return redirect(url_for("docflow.show", doc_id=out.id))
+    return redirect(url_for("docflow.receipt", receipt_id=receipt_id))
+
+
+@bp.get("/archive")
+@login_required
+def archive():
+    actor = current_actor()
+    year = request.args.get("year", type=int)
+    return render_template("docflow/archive.html", records=df.records(actor, year=year, q=request.args.get("q", "")),
+                           year=year)
+
+
+@bp.get("/archive/export")
+@login_required
+def archive_export():
+    actor = current_actor()
+    year = request.args.get("year", type=int)
+    unit_id = request.args.get("unit_id", type=int) or actor.unit_id
+    if not year:
+        return render_template("errors/error.html", status=400, message=_("Choose a year.")), 400
+    data = df.export_package(actor, unit_id, year)
+    return Response(data, mimetype="application/zip",
+                    headers={"Content-Disposition": f"attachment; filename=archive-{unit_id}-{year}.zip"})

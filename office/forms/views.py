@@ -1,0 +1,282 @@
+"""Reporting forms pages (thin: every decision is in the services)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from office.errors import NotFound, ValidationError
+from office.extensions import db
+from office.forms import excel, review, rollup, shared, tasks
+from office.forms.catalogue import list_elements, list_templates
+from office.forms.models import DataElement
+from office.forms.tasks import Workload
+from office.org.models import Division
+from office.timeutil import utcnow
+from office.web import TodoItem, current_actor, login_required
+
+bp = Blueprint("forms", __name__, url_prefix="/reports")
+
+def source_label(source: str) -> str:
+    return {"typed": _("Typed"), "shared": _("Shared data"), "form": _("Another form"),
+            "carried_forward": _("Carried forward"), "computed": _("Computed"),
+            "confirmed": _("Confirmed unchanged"), "excel": _("Excel upload")}.get(source, source)
+
+
+def state_label(state: str) -> str:
+    return {"draft": _("Draft"), "submitted": _("Submitted"), "approved": _("Approved"),
+            "returned": _("Returned")}.get(state, state)
+
+
+@bp.app_template_filter("source_label")
+def _source_label_filter(s):
+    return source_label(s)
+
+
+@bp.app_template_filter("state_label")
+def _state_label_filter(s):
+    return state_label(s)
+
+
+def open_count(actor) -> int:
+    if not actor.unit_path:
+        return 0
+    return len(tasks.my_submissions(actor, tasks.OPEN)) + len(tasks.to_review(actor))
+
+
+def todo_provider(actor, limit: int) -> list[TodoItem]:
+    if not actor.unit_path:
+        return []
+    items = []
+    for s in tasks.my_submissions(actor, tasks.OPEN)[:limit]:
+        if s.kind == "rollup" and review.pending_below(s):
+            continue
+        title = _("Report up: %(t)s", t=s.task.title) if s.kind == "rollup" else _("Fill: %(t)s", t=s.task.title)
+        items.append(TodoItem(module="reports", title=title, url=url_for("forms.submission", sub_id=s.id),
+                              created_at=s.task.created_at, due_at=s.task.deadline, kind="fill"))
+    for s in tasks.to_review(actor)[:limit]:
+        items.append(TodoItem(module="reports", title=_("Review: %(t)s (%(u)s)", t=s.task.title, u=s.unit.name),
+                              url=url_for("forms.submission", sub_id=s.id), created_at=s.submitted_at,
+                              due_at=s.task.deadline, kind="review"))
+    return items[:limit]
+
+
+@bp.get("/")
+@login_required
+def index():
+    actor = current_actor()
+    mine = tasks.my_submissions(actor)
+    return render_template("forms/index.html", mine=mine, review=tasks.to_review(actor),
+                           issued=tasks.list_tasks(actor), templates=list_templates(),
+                           workload=tasks.workload(path=actor.unit_path or None,
+                                                   submission_ids=[s.id for s in mine]))
+
+
+@bp.route("/tasks/new", methods=["GET", "POST"])
+@login_required
+def new_task():
+    actor = current_actor()
+    if request.method == "POST":
+        try:
+            deadline = datetime.fromisoformat(request.form.get("deadline", "") + "T23:59:00")
+        except ValueError:
+            raise ValidationError(_("Give the deadline as a date.")) from None
+        t = tasks.issue_task(actor, template_code=request.form.get("template", ""),
+                             period=request.form.get("period", "").strip(), deadline=deadline,
+                             title=request.form.get("title", "").strip(), target=request.form.get("target", ""))
+        flash(_("Report issued to %(n)d unit(s).", n=len(_leaf_ids(t.id))), "success")
+        return redirect(url_for("forms.task", task_id=t.id))
+    return render_template("forms/new_task.html", templates=list_templates())
+
+
+def _leaf_ids(task_id: int) -> list[int]:
+    from office.forms.models import Submission
+
+    return list(db.session.execute(db.select(Submission.id).where(Submission.task_id == task_id,
+                                                                  Submission.kind == "leaf")).scalars())
+
+
+def bars(rows, code: str) -> list[dict]:
+    """A bar per row for the inline SVG chart of one element (widths in percent of the max)."""
+    vals = [(r.name or r.key, r.values.get(code)) for r in rows]
+    top = max((v for _, v in vals if v is not None), default=0) or 1
+    return [{"label": n, "value": v, "width": round(100 * (v or 0) / top, 1), "y": i * 22}
+            for i, (n, v) in enumerate(vals)]
+
+
+@bp.get("/tasks/<int:task_id>")
+@login_required
+def task(task_id: int):
+    actor = current_actor()
+    t = tasks.get_task(actor, task_id)
+    base = tasks.scope_path(actor, t)
+    path = request.args.get("path") or base
+    if not path.startswith(base) or not path.endswith("/"):
+        raise NotFound(_("Not found."))
+    division = db.session.execute(db.select(Division).where(Division.path == path)).scalar_one_or_none()
+    total = rollup.rollup(t, path)
+    rows = rollup.drilldown(t, path)
+    els = [(f["element"], db.session.execute(db.select(DataElement).where(DataElement.code == f["element"]))
+            .scalar_one()) for f in t.template_version.fields()]
+    from office.forms.models import Submission
+
+    subs = list(db.session.execute(db.select(Submission).where(
+        Submission.task_id == t.id, Submission.path.startswith(path)).order_by(Submission.path)).scalars())
+    charts = {code: bars(rows, code) for code, el in els if el.value_type in ("integer", "decimal", "percentage")}
+    return render_template("forms/task.html", task=t, total=total, rows=rows, els=els, subs=subs, path=path,
+                           base=base, division=division, charts=charts,
+                           workload=tasks.workload(task_id=t.id, path=path), now=utcnow(),
+                           may_review=lambda s: tasks.may_review(actor, s))
+
+
+@bp.get("/tasks/<int:task_id>/export.xlsx")
+@login_required
+def task_export(task_id: int):
+    actor = current_actor()
+    t = tasks.get_task(actor, task_id)
+    path = tasks.scope_path(actor, t)
+    from openpyxl import Workbook
+
+    rows = [rollup.rollup(t, path)] + rollup.drilldown(t, path)
+    codes = [f["element"] for f in t.template_version.fields()]
+    wb = Workbook()
+    ws = wb.active
+    ws.append([_("Division"), _("Expected"), _("Submitted"), _("Approved")] + codes)
+    for r in rows:
+        ws.append([r.name or _("Total"), r.progress.expected, r.progress.submitted, r.progress.approved]
+                  + [r.values.get(c) for c in codes])
+    import io
+
+    buf = io.BytesIO()
+    wb.save(buf)
+    return _xlsx(buf.getvalue(), f"task-{t.id}-rollup.xlsx")
+
+
+def _xlsx(data: bytes, name: str) -> Response:
+    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.post("/tasks/<int:task_id>/urge")
+@login_required
+def urge(task_id: int):
+    n = tasks.urge_late(current_actor(), task_id)
+    flash(_("%(n)d unit(s) urged.", n=n), "success")
+    return redirect(url_for("forms.task", task_id=task_id))
+
+
+@bp.get("/submissions/<int:sub_id>")
+@login_required
+def submission(sub_id: int):
+    actor = current_actor()
+    sub = tasks.get_submission(actor, sub_id)
+    editable = sub.kind == "leaf" and sub.state in tasks.OPEN and tasks.may_fill(actor, sub)
+    sections = tasks.form_view(sub) if sub.kind == "leaf" else []
+    checks = tasks.check(sub) if sub.kind == "leaf" else None
+    kids = tasks.children(sub)
+    return render_template("forms/submission.html", sub=sub, sections=sections, editable=editable,
+                           checks=checks, children=kids, may_review=tasks.may_review(actor, sub),
+                           may_submit=tasks.may_fill(actor, sub) and sub.state in tasks.OPEN,
+                           pending=review.pending_below(sub), may_review_child=lambda s: tasks.may_review(actor, s),
+                           workload=Workload(1, sub.fields_total, sub.fields_confirmed, sub.fields_edited,
+                                             sub.fields_typed))
+
+
+@bp.post("/submissions/<int:sub_id>/save")
+@login_required
+def save(sub_id: int):
+    actor = current_actor()
+    sub = tasks.get_submission(actor, sub_id)
+    codes = [f["element"] for f in sub.task.template_version.fields()] if sub.kind == "leaf" else []
+    if sub.kind == "leaf":
+        posted = {c: request.form[f"f_{c}"] for c in codes if f"f_{c}" in request.form}
+        versions = {}
+        for c in codes:
+            raw = request.form.get(f"v_{c}")
+            if raw is not None:
+                versions[c] = int(raw) if raw.isdigit() else 0
+        exp = request.form.get("version", type=int)
+        tasks.save(actor, sub_id, posted, versions, expected_version=exp)
+    if request.form.get("action") == "submit":
+        try:
+            review.submit(actor, sub_id, warning_reason=request.form.get("warning_reason", ""))
+        except ValidationError as exc:
+            flash(exc.message, "error")
+            return redirect(url_for("forms.submission", sub_id=sub_id))
+        flash(_("Submitted."), "success")
+    else:
+        flash(_("Draft saved."), "success")
+    return redirect(url_for("forms.submission", sub_id=sub_id))
+
+
+@bp.post("/submissions/<int:sub_id>/approve")
+@login_required
+def approve(sub_id: int):
+    review.approve(current_actor(), sub_id, note=request.form.get("note", ""),
+                   expected_version=request.form.get("version", type=int))
+    flash(_("Approved."), "success")
+    return redirect(request.form.get("next") if _safe(request.form.get("next")) else
+                    url_for("forms.submission", sub_id=sub_id))
+
+
+@bp.post("/submissions/<int:sub_id>/return")
+@login_required
+def return_(sub_id: int):
+    review.return_submission(current_actor(), sub_id, note=request.form.get("note", ""),
+                             expected_version=request.form.get("version", type=int))
+    flash(_("Returned with your note."), "success")
+    return redirect(url_for("forms.submission", sub_id=sub_id))
+
+
+def _safe(target):
+    from office.web import is_safe_next
+
+    return is_safe_next(target)
+
+
+@bp.get("/submissions/<int:sub_id>/form.xlsx")
+@login_required
+def download(sub_id: int):
+    sub = tasks.get_submission(current_actor(), sub_id)
+    blank = request.args.get("blank") == "1"
+    return _xlsx(excel.export(sub, filled=not blank), f"{sub.task.template_version.template.code}-{sub.id}.xlsx")
+
+
+@bp.post("/submissions/<int:sub_id>/upload")
+@login_required
+def upload(sub_id: int):
+    f = request.files.get("file")
+    if f is None or not f.filename:
+        raise ValidationError(_("Choose a filled Excel file."))
+    excel.upload(current_actor(), sub_id, f.read())
+    flash(_("Excel values saved; check them and submit."), "success")
+    return redirect(url_for("forms.submission", sub_id=sub_id))
+
+
+@bp.route("/datasets", methods=["GET", "POST"])
+@login_required
+def datasets():
+    actor = current_actor()
+    if request.method == "POST":
+        f = request.files.get("file")
+        if f is None or not f.filename:
+            raise ValidationError(_("Choose a CSV or Excel file."))
+        try:
+            as_of = date.fromisoformat(request.form.get("as_of", ""))
+        except ValueError:
+            raise ValidationError(_("Give the as-of date as YYYY-MM-DD.")) from None
+        ds = shared.import_dataset(actor, name=request.form.get("name", ""),
+                                   source_name=request.form.get("source_name", ""), as_of=as_of,
+                                   data=f.read(), filename=f.filename)
+        flash(_("%(n)d rows imported.", n=ds.row_count), "success")
+        return redirect(url_for("forms.datasets"))
+    return render_template("forms/datasets.html", datasets=shared.list_datasets())
+
+
+@bp.get("/elements")
+@login_required
+def elements():
+    return render_template("forms/elements.html", elements=list_elements())
+

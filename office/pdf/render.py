@@ -1,0 +1,164 @@
+"""HTML print templates to PDF bytes: one entry point for every module.
+
+``render_pdf(obj)`` takes one of the input dataclasses (office.pdf.types), renders its template
+under ``templates/pdf/``, and has WeasyPrint write it with the restricted fetcher and the
+configured faces. ``archival=True`` writes PDF/A-3b with XMP metadata (title, issuer, number,
+date) taken from the document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import current_app
+from markupsafe import Markup
+
+from office.pdf import fonts
+from office.pdf.fetcher import RestrictedFetcher
+from office.pdf.parse import split_heading
+from office.pdf.types import cn_date
+
+log = logging.getLogger(__name__)
+
+# Bump when a template changes its output in a way its source hash would not show (CSS in Python).
+TEMPLATE_VERSION = "2026.11.1"
+TEMPLATES = {
+    "document": "pdf/document.html",
+    "outgoing_sheet": "pdf/outgoing_sheet.html",
+    "receipt_sheet": "pdf/receipt_sheet.html",
+    "report_form": "pdf/report_form.html",
+    "archive_catalogue": "pdf/archive_catalogue.html",
+}
+_SHARED = ["pdf/_base.html", "pdf/_gbt9704.css", "pdf/_sheet.css", "pdf/_opinion.html"]
+
+
+@dataclass(frozen=True)
+class Grid:
+    """GB/T 9704-2012 geometry in millimetres."""
+
+    top: float = 37.0
+    left: float = 28.0
+    width: float = 156.0
+    height: float = 225.0
+    lines: int = 22
+    chars: int = 28
+    body_pt: float = 16.0
+
+    @property
+    def right(self) -> float:
+        return 210.0 - self.left - self.width
+
+    @property
+    def bottom(self) -> float:
+        return 297.0 - self.top - self.height
+
+    @property
+    def line(self) -> float:  # line pitch: 22 lines fill the text block
+        return self.height / self.lines
+
+    @property
+    def ch(self) -> float:  # character pitch: 28 characters fill a line
+        return self.width / self.chars
+
+    @property
+    def letter_spacing(self) -> float:
+        # A hair tighter than exact so 28 characters never wrap on rounding.
+        return self.ch - self.body_pt * 25.4 / 72 - 0.002
+
+
+GRID = Grid()
+
+
+def template_version(kind: str) -> str:
+    """Declared version plus a hash of the template sources: editing a template invalidates the cache."""
+    loader = current_app.jinja_env.loader
+    h = hashlib.sha256(TEMPLATE_VERSION.encode())
+    for name in [TEMPLATES[kind], *_SHARED]:
+        src, _, _ = loader.get_source(current_app.jinja_env, name)
+        h.update(src.encode("utf-8"))
+    return h.hexdigest()[:16]
+
+
+def cache_key(obj) -> str:
+    payload = obj.kind + "\n" + template_version(obj.kind) + "\n" + obj.to_json()
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def static_dir() -> Path:
+    return Path(current_app.static_folder).resolve()
+
+
+def make_fetcher() -> RestrictedFetcher:
+    roots = [static_dir()] + [Path(p) for p in current_app.config.get("PDF_ASSET_ROOTS", [])]
+    return RestrictedFetcher(roots)
+
+
+def render_html(obj, fetcher: RestrictedFetcher | None = None, *, signing: bool = False) -> str:
+    fetcher = fetcher or make_fetcher()
+    faces = fonts.resolve_faces(current_app.config)
+    # The app's Jinja environment (autoescaping .html), without request context processors.
+    template = current_app.jinja_env.get_template(TEMPLATES[obj.kind])
+    return template.render(
+        d=obj, g=GRID, signing=signing, font_css=Markup(fonts.font_css(faces)),
+        asset=fetcher.allow_file, static=lambda name: (static_dir() / name).as_uri(),
+        cn_date=cn_date, split_heading=split_heading, metadata=metadata(obj),
+    )
+
+
+def metadata(obj) -> dict:
+    """Title/author/subject/keywords for the PDF info dictionary and XMP (via HTML <meta>)."""
+    title = getattr(obj, "title", "") or getattr(obj, "fonds", "")
+    issuers = getattr(obj, "issuers", None)
+    author = "、".join(i.name for i in issuers) if issuers else (
+        getattr(obj, "organ", "") or getattr(obj, "unit", "") or "")
+    number = getattr(obj, "doc_number", "")
+    d = getattr(obj, "sign_date", None)
+    subject = " ".join(x for x in (number, cn_date(d) if d else "") if x)
+    return {"title": title, "author": author, "subject": subject,
+            "keywords": ", ".join(x for x in (number, d.isoformat() if d else "") if x)}
+
+
+@dataclass
+class RenderResult:
+    pdf: bytes
+    pages: int
+    seconds: float
+    refused: list[str] = field(default_factory=list)
+    seals: list = field(default_factory=list)  # SealBox of each seal image (for the signature widget)
+
+
+def html_to_pdf(html: str, fetcher: RestrictedFetcher | None = None, *, archival: bool = False) -> RenderResult:
+    import weasyprint
+
+    fetcher = fetcher or make_fetcher()
+    started = time.perf_counter()
+    doc = weasyprint.HTML(string=html, base_url=static_dir().as_uri() + "/", url_fetcher=fetcher).render()
+    options = {"pdf_variant": "pdf/a-3b"} if archival else {}
+    pdf = doc.write_pdf(**options)
+    if fetcher.refused:
+        log.warning("PDF render refused %d URL(s): %s", len(fetcher.refused), fetcher.refused[:5])
+    from office.pdf.sign import seal_boxes
+
+    return RenderResult(pdf, len(doc.pages), time.perf_counter() - started, list(fetcher.refused),
+                        seal_boxes(doc))
+
+
+def render_pdf(obj, *, archival: bool = False, sign_unit: str = "",
+               fetcher: RestrictedFetcher | None = None) -> RenderResult:
+    """Render ``obj``; ``archival`` writes PDF/A-3b; ``sign_unit`` signs (PAdES) with that unit's
+    certificate, the seal image becoming the signature's visible appearance."""
+    fetcher = fetcher or make_fetcher()
+    signing = bool(sign_unit)
+    result = html_to_pdf(render_html(obj, fetcher, signing=signing), fetcher, archival=archival)
+    if signing:
+        from office.pdf.sign import sign_pdf
+
+        seal = next((i.seal_png for i in getattr(obj, "issuers", []) if i.seal_png), None)
+        box = result.seals[0] if result.seals else None
+        result.pdf = sign_pdf(result.pdf, sign_unit, seal_png=seal, box=box,
+                              reason=metadata(obj)["subject"] or metadata(obj)["title"])
+    return result

@@ -1,0 +1,63 @@
+"""Render status (polled by the page) and downloads with RFC 5987 file names."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, abort, jsonify, render_template, send_file, url_for
+from flask_login import current_user
+
+from office.extensions import db
+from office.pdf.models import PdfFile, PdfRequest, PdfStatus
+from office.pdf.service import file_path
+from office.web import login_required
+
+bp = Blueprint("pdf", __name__, url_prefix="/pdf")
+
+
+def content_disposition(filename: str, disposition: str = "attachment") -> str:
+    """``filename`` for old clients (ASCII only), ``filename*`` (RFC 5987, UTF-8) for the real name."""
+    ascii_name = "".join(c if 32 <= ord(c) < 127 and c not in '"\\;' else "_" for c in filename)
+    if ascii_name.strip("_. ") == "pdf":
+        ascii_name = "document.pdf"
+    return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def _own(request_id: int) -> tuple[PdfRequest, PdfFile]:
+    req = db.session.get(PdfRequest, request_id)
+    if req is None or req.user_id != current_user.id:
+        abort(404)
+    return req, db.session.get(PdfFile, req.key)
+
+
+@bp.get("/r/<int:request_id>")
+@login_required
+def page(request_id: int):
+    req, f = _own(request_id)
+    return render_template("pdf/status.html", req=req, file=f)
+
+
+@bp.get("/r/<int:request_id>/status")
+@login_required
+def status(request_id: int):
+    req, f = _own(request_id)
+    body = {"status": f.status, "pages": f.pages, "size": f.size, "filename": req.filename}
+    if f.status == PdfStatus.DONE:
+        body["download"] = url_for("pdf.download", request_id=req.id)
+    if f.status == PdfStatus.FAILED:
+        body["error"] = "rendering failed"
+    return jsonify(body)
+
+
+@bp.get("/r/<int:request_id>/download")
+@login_required
+def download(request_id: int):
+    req, f = _own(request_id)
+    path = file_path(f.key)
+    if f.status != PdfStatus.DONE or not path.is_file():
+        abort(404)
+    resp = send_file(path, mimetype="application/pdf", conditional=True, etag=f.key, max_age=0)
+    resp.headers["Content-Disposition"] = content_disposition(req.filename)
+    resp.headers["Cache-Control"] = "private, no-store"
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp

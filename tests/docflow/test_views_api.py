@@ -1,0 +1,121 @@
+"""Pages and JSON API: a clerk of one county can neither see nor act on another county's receipts."""
+
+from __future__ import annotations
+
+import io
+
+from office.docflow.models import Document, Receipt
+from office.extensions import db
+from tests.conftest import csrf_from, login, post_form
+
+from .conftest import issue
+
+
+def _receipt(doc, org, division):
+    return db.session.execute(db.select(Receipt).where(Receipt.document_id == doc.id,
+                                                       Receipt.unit_id == org.unit(division, "gov").id)).scalar_one()
+
+
+def _api_post(client, url, json=None):
+    token = csrf_from(client.get("/documents/").get_data(as_text=True))
+    return client.post(url, json=json or {}, headers={"X-CSRFToken": token})
+
+
+def test_other_county_gets_404_in_views_and_api(client, org, province_notice):
+    issue(org, province_notice, clerk="prov_clerk", leader="prov_leader")
+    r = _receipt(province_notice, org, "330106")
+    rid = r.id
+    login(client, "other_county_clerk")
+    assert client.get(f"/documents/receipts/{rid}").status_code == 404
+    assert post_form(client, f"/documents/receipts/{rid}/sign_for", {"version": 1},
+                     page="/documents/").status_code == 404
+    assert client.get(f"/api/documents/receipts/{rid}").status_code == 404
+    assert _api_post(client, f"/api/documents/receipts/{rid}/sign_for").status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Receipt, rid).state == "delivered"
+    # His own receipt works.
+    own = _receipt(province_notice, org, "330102")
+    assert client.get(f"/documents/receipts/{own.id}").status_code == 200
+    resp = _api_post(client, f"/api/documents/receipts/{own.id}/sign_for")
+    assert resp.status_code == 200 and resp.get_json()["receipt"]["state"] == "signed"
+    # A county's draft is invisible to the other county.
+    draft = Document.query.filter_by(title="关于做好防汛工作的通知").first()
+    assert client.get(f"/documents/{draft.id}").status_code == 200  # received by him
+    mine = _draft(org)
+    assert client.get(f"/documents/{mine}").status_code == 404
+    assert client.get(f"/api/documents/{mine}").status_code == 404
+    assert client.get("/api/documents?q=秸秆").get_json()["items"] == []
+
+
+def _draft(org):
+    from office.docflow import service as df
+
+    return df.create_draft(org.actor("county_clerk"), doc_type="通知", title="关于秸秆禁烧的通知",
+                           lead_unit_id=org.unit("330106", "gov").id, main=["group:township_governments"]).id
+
+
+def test_pages_walk_a_draft_to_distribution(client, org):
+    login(client, "county_clerk")
+    page = client.get("/documents/new")
+    assert page.status_code == 200
+    r = post_form(client, "/documents/new", {
+        "doc_type": "通知", "title": "关于秸秆禁烧的通知", "body": "一、总体要求\n（一）加强领导",
+        "lead_unit_id": org.unit("330106", "gov").id, "main_group": "group:township_governments",
+        "due_days": "5"}, page="/documents/new")
+    assert r.status_code == 302
+    doc = Document.query.filter_by(title="关于秸秆禁烧的通知").one()
+    show = client.get(f"/documents/{doc.id}").get_data(as_text=True)
+    assert 'data-action="submit"' in show and "docflow.js" in show
+    for name in ("submit", "review_pass"):
+        db.session.refresh(doc)
+        assert post_form(client, f"/documents/{doc.id}/action/{name}", {"version": doc.version},
+                         page="/documents/").status_code == 302
+    db.session.refresh(doc)
+    assert doc.state == "signoff"
+    # A stale page (old version) is refused with 409.
+    assert post_form(client, f"/documents/{doc.id}/action/recheck", {"version": 1},
+                     page="/documents/").status_code == 409
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/").get_data(as_text=True))})
+    login(client, "county_leader")
+    assert post_form(client, f"/documents/{doc.id}/action/signoff", {"version": doc.version, "text": "同意"},
+                     page="/documents/").status_code == 302
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/").get_data(as_text=True))})
+    login(client, "county_clerk")
+    for name in ("recheck", "number", "seal", "distribute"):
+        db.session.refresh(doc)
+        resp = post_form(client, f"/documents/{doc.id}/action/{name}", {"version": doc.version},
+                         page="/documents/")
+        assert resp.status_code == 302, (name, resp.get_data(as_text=True)[:500])
+    db.session.refresh(doc)
+    assert doc.state == "distributed" and doc.doc_number.startswith("西政发")
+    show = client.get(f"/documents/{doc.id}").get_data(as_text=True)
+    assert 'data-total="2"' in show and "三墩镇" in show
+    tree = client.get(f"/api/documents/{doc.id}/tree").get_json()
+    assert tree["counts"] == {"total": 2, "signed": 0, "handled": 0, "overdue": 0, "returned": 0, "waiting": 2}
+    # The township signs for it on its page; the to-do list shows it before.
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/").get_data(as_text=True))})
+    login(client, "town_clerk")
+    assert "关于秸秆禁烧的通知" in client.get("/todo").get_data(as_text=True)
+    rid = _receipt(doc, org, "330106109").id
+    assert post_form(client, f"/documents/receipts/{rid}/sign_for", {"version": 1},
+                     page="/documents/").status_code == 302
+    assert client.get(f"/api/documents/{doc.id}/tree").get_json()["counts"]["signed"] == 1
+    for url in ("/documents/", "/documents/outgoing", "/documents/search?q=秸秆", "/documents/archive",
+                f"/documents/receipts/{rid}", f"/documents/{doc.id}/tree", "/"):
+        assert client.get(url).status_code == 200, url
+    assert "秸秆" in client.get("/documents/search?q=秸秆").get_data(as_text=True)
+
+
+def test_upload_refused_by_content(client, org):
+    mine = _draft(org)
+    login(client, "county_clerk")
+    token = csrf_from(client.get("/documents/").get_data(as_text=True))
+    r = client.post(f"/documents/{mine}/attachments", data={"csrf_token": token,
+                    "file": (io.BytesIO(b"not really a pdf"), "a.pdf")}, content_type="multipart/form-data")
+    assert r.status_code == 400
+    r = client.post(f"/documents/{mine}/attachments", data={"csrf_token": token,
+                    "file": (io.BytesIO(b"\x89PNG\r\n\x1a\nxxxx"), "图.png")}, content_type="multipart/form-data")
+    assert r.status_code == 302
+    att = db.session.get(Document, mine).attachments[0]
+    got = client.get(f"/documents/{mine}/attachments/{att.id}")
+    assert got.status_code == 200 and got.data.startswith(b"\x89PNG")

@@ -1,0 +1,34 @@
+"""Shared helpers for the PDF tests: text extraction (pdftotext) and geometry (pdfplumber)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+MM = 72 / 25.4
+
+
+def pdftotext(pdf: bytes) -> str:
+    if not shutil.which("pdftotext"):
+        pytest.skip("poppler-utils (pdftotext) not installed")
+    return subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True,
+                          check=True).stdout.decode("utf-8")
+
+
+def squash(text: str) -> str:
+    """No whitespace, no page numbers (a paragraph may run across a page break)."""
+    text = re.sub(r"—\s*\d+\s*—", "", text)
+    return re.sub(r"\s+", "", text)
+
+
+@pytest.fixture(scope="module")
+def notice_pdf(app):
+    from office.pdf import samples
+    from office.pdf.render import render_pdf
+
+    with app.app_context():
+        doc = samples.notice()
+        return doc, render_pdf(doc)
