@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -74,6 +75,21 @@ def load_config(overrides: dict | None = None) -> dict:
         "MAIL_FROM": os.environ.get("MAIL_FROM", "office@localhost"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     }
+    # Module settings: only set when the environment says so, otherwise each module's default holds.
+    optional = {
+        "DOCFLOW_ALLOWED_SENSITIVITY": ("OFFICE_DOCFLOW_ALLOWED_SENSITIVITY", _csv),
+        "DOCFLOW_MAX_ATTACHMENT_MB": ("OFFICE_DOCFLOW_MAX_ATTACHMENT_MB", int),
+        "DOCFLOW_FONDS": ("OFFICE_DOCFLOW_FONDS", json.loads),
+        "APPROVALS_URGE_MINUTES": ("OFFICE_APPROVALS_URGE_MINUTES", int),
+        "PDF_FONTS": ("OFFICE_PDF_FONTS", json.loads),
+    }
+    for key, (env_name, parse) in optional.items():
+        if os.environ.get(env_name):
+            cfg[key] = parse(os.environ[env_name])
     if overrides:
         cfg.update(overrides)
     return cfg
+
+
+def _csv(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]

@@ -162,3 +162,19 @@ def test_job_enqueued_while_redis_is_down_runs_when_it_is_back(org, app, redis_u
     finally:
         app.config.update(REDIS_URL=None, JOBS_QUEUE="office", SMTP_HOST=None)
         app.extensions.pop("office_jobs", None)
+
+
+def test_periodic_functions_run_when_due(app):
+    calls = []
+    jobs.register_periodic("test.tick", 3600, lambda: calls.append(1))
+    try:
+        jobs._periodic_last.pop("test.tick", None)
+        assert "test.tick" in jobs.run_periodic(app)
+        assert "test.tick" not in jobs.run_periodic(app)  # not due again for an hour
+        assert calls == [1]
+    finally:
+        jobs._periodic.pop("test.tick", None)
+
+
+def test_approval_deadlines_are_scanned_by_workers():
+    assert "approvals.scan_deadlines" in jobs._periodic

@@ -21,10 +21,14 @@ def init_app(app):
     register_card(app, "approvals", title=_l("Approvals waiting for me"), order=20,
                   count=views.card_count, endpoint="approvals.todo")
     register_todo(app, "approvals", views.todo_provider)
+    # Every worker scans for due deadlines once a minute; each firing takes the request's row lock.
+    from office.jobs.service import register_periodic
+
+    register_periodic("approvals.scan_deadlines", 60, lambda: deadlines.scan_deadlines())
 
     @app.cli.command("approvals-scan")
     def _scan():
-        """Fire due approval deadlines (run from cron every few minutes)."""
+        """Fire due approval deadlines now (workers also do it every minute)."""
         import click
 
         n = deadlines.scan_deadlines(inline=True)

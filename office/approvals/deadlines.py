@@ -2,7 +2,7 @@
 assignee's leader after it (or auto-approval when the node says so).
 
 ``scan_deadlines(now)`` finds due tasks and enqueues one ``approvals.fire_deadline`` job per task; a
-scheduler runs it (``flask approvals-scan`` from cron, or the ``approvals.scan_deadlines`` job).
+scheduler runs it: every worker calls it once a minute (``register_periodic``), and ``flask approvals-scan`` runs it by hand.
 Each firing locks the request row like a manual action does, so a deadline firing together with an
 approval yields one outcome.
 """

@@ -40,6 +40,38 @@ def job(name: str):
     return deco
 
 
+_periodic: dict[str, tuple[float, Callable[[], Any]]] = {}
+_periodic_last: dict[str, float] = {}
+
+
+def register_periodic(name: str, every_seconds: float, fn: Callable[[], Any]) -> None:
+    """Run ``fn()`` about every ``every_seconds`` in each worker (RQ sweeper or in-process thread).
+
+    ``fn`` must be safe to run from several workers at once (take row locks)."""
+    _periodic[name] = (every_seconds, fn)
+
+
+def run_periodic(app: Flask) -> list[str]:
+    """Run the periodic functions that are due in this process; returns their names."""
+    ran = []
+    now = time.monotonic()
+    for name, (every, fn) in list(_periodic.items()):
+        if now - _periodic_last.get(name, -1e9) < every:
+            continue
+        _periodic_last[name] = now
+        with app.app_context():
+            try:
+                fn()
+                db.session.commit()
+                ran.append(name)
+            except Exception:  # noqa: BLE001 - logged; tried again next period
+                db.session.rollback()
+                log.exception("periodic %s failed", name)
+            finally:
+                db.session.remove()
+    return ran
+
+
 def enqueue(name: str, **payload: Any) -> Job:
     """Ask for ``name(**payload)`` to run once the current transaction commits."""
     if name not in _handlers:
@@ -186,9 +218,10 @@ class InProcessRunner(Runner):
     def _loop(self) -> None:
         while True:
             try:
-                job_id = self._queue.get(timeout=30)
+                job_id = self._queue.get(timeout=15)
             except queue.Empty:
                 dispatch_pending(self.app)
+                run_periodic(self.app)
                 continue
             try:
                 self._run_many([job_id])
@@ -236,12 +269,14 @@ class RQRunner(Runner):
 
 
 def start_sweeper(app: Flask, interval: float = 5.0) -> threading.Thread:
-    """Dispatch pending jobs every ``interval`` seconds (the RQ worker process runs this)."""
+    """Dispatch pending jobs and run periodic functions every ``interval`` seconds (the RQ worker
+    process runs this)."""
 
     def loop():
         while True:
             try:
                 dispatch_pending(app)
+                run_periodic(app)
             except Exception as exc:  # noqa: BLE001
                 log.warning("job sweeper: %s", exc)
             time.sleep(interval)
