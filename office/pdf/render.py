@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ TEMPLATE_VERSION = "2026.11.1"
 TEMPLATES = {
     "document": "pdf/document.html",
     "outgoing_sheet": "pdf/outgoing_sheet.html",
+    "approval_sheet": "pdf/approval_sheet.html",
     "receipt_sheet": "pdf/receipt_sheet.html",
     "report_form": "pdf/report_form.html",
     "archive_catalogue": "pdf/archive_catalogue.html",
@@ -131,12 +133,30 @@ class RenderResult:
     seals: list = field(default_factory=list)  # SealBox of each seal image (for the signature widget)
 
 
+_local = threading.local()
+
+
+def font_config():
+    """One WeasyPrint FontConfiguration per thread, reused for every render.
+
+    A fresh one per render (WeasyPrint's default) grows a worker by hundreds of MB over a few dozen
+    renders; reused, memory stays flat (bench/pdf_bench.py reports it).
+    """
+    fc = getattr(_local, "font_config", None)
+    if fc is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        fc = _local.font_config = FontConfiguration()
+    return fc
+
+
 def html_to_pdf(html: str, fetcher: RestrictedFetcher | None = None, *, archival: bool = False) -> RenderResult:
     import weasyprint
 
     fetcher = fetcher or make_fetcher()
     started = time.perf_counter()
-    doc = weasyprint.HTML(string=html, base_url=static_dir().as_uri() + "/", url_fetcher=fetcher).render()
+    doc = weasyprint.HTML(string=html, base_url=static_dir().as_uri() + "/", url_fetcher=fetcher) \
+        .render(font_config=font_config())
     options = {"pdf_variant": "pdf/a-3b"} if archival else {}
     pdf = doc.write_pdf(**options)
     if fetcher.refused:
