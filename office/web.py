@@ -150,8 +150,17 @@ def client_ip() -> str:
     return (request.remote_addr or "")[:64]
 
 
+def public(view):
+    """Declare a route open to everybody (login page, health check, language switch)."""
+    view._office_access = "public"
+    return view
+
+
 def login_required(view):
-    """Logged in, with a password that is current (else to the change-password page)."""
+    """Logged in, with a password that is current (else to the change-password page).
+
+    Every route must declare its access with this decorator or ``public``: a route that declares
+    nothing answers 404 (deny by default). Record-level checks stay in the services."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):
@@ -167,7 +176,15 @@ def login_required(view):
             return redirect(url_for("auth.account"))
         return view(*args, **kwargs)
 
+    wrapped._office_access = "login"
     return wrapped
+
+
+def declared_access(app: Flask, endpoint: str) -> str | None:
+    if endpoint == "static":
+        return "public"
+    view = app.view_functions.get(endpoint)
+    return getattr(view, "_office_access", None)
 
 
 def is_safe_next(target: str | None) -> bool:
@@ -202,6 +219,7 @@ def select_timezone() -> str:
 
 
 @bp.post("/lang")
+@public
 def set_language():
     lang = request.form.get("lang", "")
     if lang in current_app.config["LANGUAGES"]:
@@ -214,6 +232,7 @@ def set_language():
 
 
 @bp.get("/healthz")
+@public
 def healthz():
     status = {"database": "ok", "redis": "not configured"}
     code = 200
@@ -283,6 +302,9 @@ def init_app(app: Flask) -> None:
         # (acting user, CSRF token, locale) may leak into this one.
         for key in list(vars(g)):
             g.pop(key, None)
+        if request.endpoint and declared_access(app, request.endpoint) is None:
+            log.error("route %s declares no access; refused", request.endpoint)
+            abort(404)
 
     @app.errorhandler(OfficeError)
     def _office_error(exc: OfficeError):

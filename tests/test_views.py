@@ -136,3 +136,24 @@ def test_default_locale_from_config_is_chinese(app, client):
     finally:
         app.config["BABEL_DEFAULT_LOCALE"] = "en"
     assert "登录" in page and 'lang="zh-CN"' in page
+
+
+def test_every_route_declares_its_access(app):
+    from office.web import declared_access
+
+    undeclared = [e for e in app.view_functions if declared_access(app, e) is None]
+    assert undeclared == []
+
+
+def test_a_route_that_declares_nothing_is_refused(tmp_path):
+    from office import create_app
+
+    other = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}", "TESTING": True,
+                        "INSTANCE_DIR": str(tmp_path), "STORAGE_DIR": str(tmp_path / "s")})
+
+    @other.get("/undeclared")
+    def undeclared():
+        return "secret"
+
+    r = other.test_client().get("/undeclared")
+    assert r.status_code == 404 and b"secret" not in r.data

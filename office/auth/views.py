@@ -17,7 +17,7 @@ from office.auth import service
 from office.auth.models import Delegation, User
 from office.errors import OfficeError
 from office.extensions import db
-from office.web import client_ip, current_actor, is_safe_next, login_required
+from office.web import client_ip, current_actor, is_safe_next, login_required, public
 
 bp = Blueprint("auth", __name__)
 
@@ -41,6 +41,7 @@ class DelegationForm(FlaskForm):
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@public
 def login():
     form = LoginForm()
     next_url = request.args.get("next") or request.form.get("next")
@@ -71,6 +72,7 @@ def login():
 
 
 @bp.post("/logout")
+@public
 def logout():
     if current_user.is_authenticated:
         service.end_session(session.get("sid"), current_actor())
