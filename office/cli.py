@@ -61,6 +61,14 @@ def init_app(app: Flask) -> None:
             click.echo(f"AUDIT CHAIN BROKEN: {result.problem}", err=True)
             sys.exit(1)
 
+    @app.cli.command("audit-anchor")
+    def audit_anchor_cmd():
+        """Write a signed digest of the audit chain head outside the database."""
+        from office.audit.service import write_anchor
+
+        body = write_anchor()
+        click.echo(f"anchored seq {body['seq']} at {body['at']}")
+
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Quit when the queue is empty.")
     def worker_cmd(burst):

@@ -306,10 +306,26 @@ def init_app(app: Flask) -> None:
             log.error("route %s declares no access; refused", request.endpoint)
             abort(404)
 
+    def _audit_denial():
+        """Every refused action is accountable: one event, written after the rollback."""
+        if not current_user or not current_user.is_authenticated:
+            return
+        from office.audit import service as audit
+
+        try:
+            audit.record(current_actor(), "access.denied", object_type="route",
+                         object_id=f"{request.method} {request.path}"[:64])
+            db.session.commit()
+        except Exception:  # noqa: BLE001 - a failed audit write must not hide the 403
+            db.session.rollback()
+            log.exception("could not audit a denial")
+
     @app.errorhandler(OfficeError)
     def _office_error(exc: OfficeError):
         if exc.status >= 400:
             db.session.rollback()
+        if exc.status == 403:
+            _audit_denial()
         return _error(exc.status, exc.message or str(DEFAULT_MESSAGES.get(exc.status, "")))
 
     @app.errorhandler(CSRFError)
@@ -317,8 +333,14 @@ def init_app(app: Flask) -> None:
         return _error(400, _("The form has expired or was not sent from this site. Reload the page "
                              "and try again."))
 
-    for code in (400, 401, 403, 404, 405, 409, 413):
+    for code in (400, 401, 404, 405, 409, 413):
         app.register_error_handler(code, lambda exc, code=code: _error(code, str(DEFAULT_MESSAGES[code])))
+
+    @app.errorhandler(403)
+    def _forbidden(exc):
+        db.session.rollback()
+        _audit_denial()
+        return _error(403, str(DEFAULT_MESSAGES[403]))
 
     @app.errorhandler(500)
     def _server_error(exc):

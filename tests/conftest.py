@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import socket
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -144,6 +145,7 @@ def app_ctx(app):
         db.session.rollback()
         timeutil.freeze(None)
         _empty_database()
+        shutil.rmtree(Path(app.config["INSTANCE_DIR"]) / "audit-anchors", ignore_errors=True)
         db.session.remove()
 
 

@@ -79,3 +79,30 @@ def test_audit_admin_page_verifies(client, org):
     assert "The chain is intact" in page
     login(client, "county_admin")
     assert client.get("/admin/audit").status_code == 403
+
+
+def test_anchor_detects_truncation_even_with_a_rewritten_head(app):
+    _write(5)
+    assert app.test_cli_runner().invoke(args=["audit-anchor"]).exit_code == 0
+    _write(2)
+    assert audit.verify().ok
+    # An attacker deletes the newest events and rewrites the head to match.
+    db.session.execute(text("DELETE FROM audit_event WHERE seq >= 5"))
+    last = db.session.execute(text("SELECT hash FROM audit_event WHERE seq = 4")).scalar_one()
+    db.session.execute(text("UPDATE audit_head SET seq = 4, hash = :h"), {"h": last})
+    db.session.commit()
+    r = audit.verify()
+    assert not r.ok and "seq 5 anchored" in r.problem
+
+
+def test_forged_anchor_is_refused(app):
+    import json
+    from pathlib import Path
+
+    _write(1)
+    body = audit.write_anchor()
+    f = Path(app.config["INSTANCE_DIR"]) / "audit-anchors" / f"{body['at'][:10]}.json"
+    body["seq"] = 99
+    f.write_text(json.dumps(body))
+    r = audit.verify()
+    assert not r.ok and "bad signature" in r.problem

@@ -56,3 +56,10 @@ def test_scoped_helper_returns_only_subtree(org):
     actor = org.actor("county_clerk")
     rows = db.session.execute(scoped(db.select(Unit), Unit.path, actor)).scalars().all()
     assert rows and all(u.path.startswith("330000/330100/330106/") for u in rows)
+
+
+def test_denials_are_audited(client, org):
+    login(client, "county_clerk")
+    assert client.get("/admin/units").status_code == 403
+    rows = db.session.execute(db.text("SELECT actor_name, object_id FROM audit_event WHERE action = 'access.denied'")).all()
+    assert rows == [("罗静", "GET /admin/units")]

@@ -2,4 +2,8 @@
 
 
 def init_app(app):
-    from office.audit import models  # noqa: F401
+    from office.audit import models, service  # noqa: F401
+    from office.jobs.service import register_periodic
+
+    # A signed digest of the chain head, written outside the database once a day.
+    register_periodic("audit.anchor", 24 * 3600, service.write_anchor)

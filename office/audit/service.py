@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -116,7 +118,13 @@ def verify(batch: int = 5000) -> VerifyResult:
     Reads through a session of its own, so the caller's objects stay attached.
     """
     with Session(db.engine) as session:
-        return _verify(session, batch)
+        result = _verify(session, batch)
+    if result.ok:
+        anchored = check_anchors()
+        if anchored is not None:
+            anchored.checked = result.checked
+            return anchored
+    return result
 
 
 def _verify(session: Session, batch: int) -> VerifyResult:
@@ -150,3 +158,60 @@ def _verify(session: Session, batch: int) -> VerifyResult:
         return VerifyResult(False, checked, f"the chain head says seq {head.seq} but the log ends at "
                             f"seq {last_seq}: the newest events were deleted or altered", seq=last_seq + 1)
     return VerifyResult(True, checked)
+
+
+# --- anchoring the chain outside the database ---------------------------------------------------
+#
+# The head row detects deleted newest events only while the head itself is intact. A signed digest
+# of the head, written outside the database (a file a database administrator cannot rewrite without
+# the key), lets audit-verify detect a truncated chain whose head was rewritten too.
+
+
+def _anchor_dir() -> Path:
+    from flask import current_app
+
+    return Path(current_app.config.get("AUDIT_ANCHOR_DIR") or Path(current_app.config["INSTANCE_DIR"]) / "audit-anchors")
+
+
+def _anchor_key() -> bytes:
+    from flask import current_app
+
+    key = current_app.config.get("AUDIT_ANCHOR_KEY") or current_app.config["SECRET_KEY"]
+    return hashlib.sha256(b"office-audit-anchor\0" + key.encode()).digest()
+
+
+def _sign(body: dict) -> str:
+    payload = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    return hmac.new(_anchor_key(), payload, hashlib.sha256).hexdigest()
+
+
+def write_anchor() -> dict:
+    """Write today's signed digest of the chain head (daily by the workers, or ``audit-anchor``)."""
+    head = db.session.get(AuditHead, HEAD_ID)
+    body = {"seq": head.seq if head else 0, "hash": head.hash if head else GENESIS,
+            "at": utcnow().isoformat(timespec="seconds")}
+    body["signature"] = _sign({k: body[k] for k in ("seq", "hash", "at")})
+    d = _anchor_dir()
+    d.mkdir(parents=True, exist_ok=True)
+    (d / f"{body['at'][:10]}.json").write_text(json.dumps(body))
+    return body
+
+
+def check_anchors() -> VerifyResult | None:
+    """The first anchor the database no longer matches, or None when all match."""
+    d = _anchor_dir()
+    if not d.is_dir():
+        return None
+    with Session(db.engine) as session:
+        for f in sorted(d.glob("*.json")):
+            body = json.loads(f.read_text())
+            if not hmac.compare_digest(body.get("signature", ""),
+                                       _sign({k: body.get(k) for k in ("seq", "hash", "at")})):
+                return VerifyResult(False, 0, f"anchor {f.name} has a bad signature")
+            if body["seq"] == 0:
+                continue
+            ev = session.execute(select(AuditEvent).where(AuditEvent.seq == body["seq"])).scalar_one_or_none()
+            if ev is None or ev.hash != body["hash"]:
+                return VerifyResult(False, 0, f"event seq {body['seq']} anchored on {body['at'][:10]} is gone "
+                                    f"or altered: the chain was truncated or rewritten", seq=body["seq"])
+    return None
