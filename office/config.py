@@ -74,6 +74,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "SMTP_STARTTLS": _bool("SMTP_STARTTLS", False),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "office@localhost"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Signed daily digests of the audit chain head, kept outside the database.
+        "AUDIT_ANCHOR_DIR": os.environ.get("OFFICE_AUDIT_ANCHOR_DIR") or None,
+        "AUDIT_ANCHOR_KEY": os.environ.get("OFFICE_AUDIT_ANCHOR_KEY") or None,
     }
     # Module settings: only set when the environment says so, otherwise each module's default holds.
     optional = {
