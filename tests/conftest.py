@@ -288,3 +288,58 @@ def redis_url():
     if not _reachable(REDIS_URL, 6379):
         service_missing(f"Redis at {REDIS_URL}")
     return REDIS_URL
+
+
+# --- browser -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def live_server(app):
+    """The session app served on a free loopback port (the SQLite test file is shared)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.exists():
+        # Deliberately a skip even with OFFICE_REQUIRE_SERVICES=1: the browser is not a service.
+        pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium); not found")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page_factory(browser):
+    from tests.browser_support import DESKTOP
+
+    contexts = []
+
+    def make(viewport=None):
+        ctx = browser.new_context(viewport=viewport or DESKTOP, locale="zh-CN")
+        ctx.set_default_timeout(10_000)
+        contexts.append(ctx)
+        return ctx.new_page()
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+
+
+@pytest.fixture
+def page(page_factory):
+    return page_factory()

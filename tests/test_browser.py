@@ -7,24 +7,16 @@ test commits is what the server sees. Screenshots land in ``test-artifacts/`` (g
 from __future__ import annotations
 
 import re
-import threading
-from pathlib import Path
 
 import pytest
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from office.extensions import db
-from tests.conftest import PASSWORD, ROOT
+from tests.browser_support import DESKTOP, PHONE, browser_login, shot
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ARTIFACTS = ROOT / "test-artifacts"
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 375, "height": 740}
 
 
 def _t(app, message: str, locale: str | None = None) -> str:
@@ -33,67 +25,10 @@ def _t(app, message: str, locale: str | None = None) -> str:
         return _(message)
 
 
-# --- fixtures ------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def live_server(app):
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
 
 
-@pytest.fixture(scope="session")
-def browser():
-    if not CHROMIUM.exists():
-        # Deliberately a skip even with OFFICE_REQUIRE_SERVICES=1: the browser is not a service.
-        pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium); not found")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page_factory(browser):
-    contexts = []
-
-    def make(viewport=None):
-        ctx = browser.new_context(viewport=viewport or DESKTOP, locale="zh-CN")
-        ctx.set_default_timeout(10_000)
-        contexts.append(ctx)
-        return ctx.new_page()
-
-    yield make
-    for ctx in contexts:
-        ctx.close()
-
-
-@pytest.fixture
-def page(page_factory):
-    return page_factory()
-
-
-def shot(page, name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def browser_login(page, base: str, username: str, password: str = PASSWORD):
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("form.login-form button[type=submit]")
-    page.wait_for_load_state("domcontentloaded")
 
 
 # --- tests ---------------------------------------------------------------------------------------

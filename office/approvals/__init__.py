@@ -14,6 +14,7 @@ def init_app(app):
     from office.web import register_card, register_nav, register_todo
 
     app.config.setdefault("APPROVALS_URGE_MINUTES", 30)
+    app.config.setdefault("APPROVALS_MAX_ATTACHMENT_MB", 20)
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     register_nav(app, "approvals", _l("Approvals"), "approvals.todo", 30,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, abort, jsonify, request, url_for
 
-from office.approvals import engine, queries, subjects
+from office.approvals import engine, queries, standalone, subjects
 from office.approvals.models import ApprovalRequest, Task
 from office.web import current_actor, login_required
 
@@ -63,7 +63,12 @@ def requests_():
 def request_detail(request_id: int):
     actor = current_actor()
     req = queries.get_request(actor, request_id)
+    item = standalone.get_item(req.subject_id) if req.subject_type == standalone.SUBJECT else None
     return jsonify(request=_request_json(req),
+                   attachments=[{"id": a.id, "name": a.name, "type": a.file_type, "size": a.size,
+                                 "sha256": a.sha256,
+                                 "url": url_for("approvals.attachment", request_id=req.id, attachment_id=a.id)}
+                                for a in standalone.attachments_of(item)],
                    tasks=[_task_json(t) for t in queries.request_tasks(req)],
                    timeline=[{"kind": a.kind, "actor": a.actor_name, "on_behalf_of": a.on_behalf_of_name,
                               "opinion": a.opinion, "node_index": a.node_index,

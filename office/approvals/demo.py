@@ -21,8 +21,8 @@ FLOWS = [
          "empty": "skip", "deadline_hours": 24},
         {"name": "领导签发", "type": "single", "assignees": {"kind": "gov_leader"}, "deadline_hours": 48},
     ]),
-    ("report.review", "报表上级审核", "", False, [
-        {"name": "上级审核", "type": "single", "assignees": {"kind": "leader_up", "levels": 1},
+    ("report.review", "报表上级审核", "form_submission", False, [
+        {"name": "上级审核", "type": "any", "assignees": {"kind": "subject"}, "empty": "refuse",
          "deadline_hours": 72},
     ]),
     ("request.standard", "请示件审批（大额逐级报批）", "request", True, [

@@ -213,7 +213,7 @@ def _enter(req: ApprovalRequest, idx: int, actor: Actor, prev_approvers: set[int
             idx += 1
             continue
         unit = db.session.get(Unit, req.unit_id)
-        users = resolve.resolve(node["assignees"], unit)
+        users = resolve.resolve(node["assignees"], unit, request=req)
         if not users:
             policy = node.get("empty", "admin")
             reason = {"node": idx, "name": node.get("name"), "policy": policy,
@@ -654,9 +654,10 @@ def add_signer(actor: Actor, task_id: int, *, user_id, mode: str, opinion: str =
 
 
 def withdraw(actor: Actor, request_id: int, *, reason: str = "", version=None, commit: bool = True):
-    """Withdraw (撤回): the requester, until an approver has acted."""
+    """Withdraw (撤回): the requester, until an approver has acted. A subject module may also
+    withdraw (as a system actor) a request returned to the drafter that its subject superseded."""
     req = lock_request(request_id)
-    if req.requester_id != actor.user_id:
+    if req.requester_id != actor.user_id and not (actor.is_system and req.state == RequestState.RETURNED):
         raise _hidden_or_denied(actor, req)
     if req.state not in (RequestState.RUNNING, RequestState.RETURNED):
         raise Conflict(_("This request has already ended."))

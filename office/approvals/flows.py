@@ -8,7 +8,8 @@ A definition is ``{"auto_pass_same_person": bool, "nodes": [node, ...]}``; a nod
                 | {"kind": "leader_up", "levels": 1, "line": "gov|function"}
                 | {"kind": "leader_up_to", "level": "province", "line": "gov|function"}   # 逐级
                 | {"kind": "unit_leaders", "units": ["330106-mz", ...]}
-                | {"kind": "gov_leader"},                         # leader of the requester's government
+                | {"kind": "gov_leader"}                          # leader of the requester's government
+                | {"kind": "subject"},                            # whom the subject names (subjects.py)
      "condition": "amount > 10000",          # optional, see expr.py
      "deadline_hours": 24, "remind_before_hours": 2, "escalate_after_hours": 24,
      "timeout": "remind|approve",            # after escalation: only remind, or auto-approve
@@ -32,7 +33,7 @@ from office.extensions import db
 from office.org.models import LEVEL_ORDER, Unit
 from office.timeutil import utcnow
 
-ASSIGNEE_KINDS = ("user", "role", "leader_up", "leader_up_to", "unit_leaders", "gov_leader")
+ASSIGNEE_KINDS = ("user", "role", "leader_up", "leader_up_to", "unit_leaders", "gov_leader", "subject")
 EMPTY_POLICIES = ("admin", "refuse", "skip")
 EDITOR_ROLES = ("sys_admin", "unit_admin")
 

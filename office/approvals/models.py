@@ -252,3 +252,19 @@ class StandaloneRequest(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # "draft" / "submitted" / "approved" / "rejected" / "returned" / "withdrawn"
     status: Mapped[str] = mapped_column(String(20), default="draft")
+
+
+class StandaloneAttachment(db.Model):
+    """A file of a stand-alone request, stored once under ``STORAGE_DIR/approvals/`` by its SHA-256."""
+
+    __tablename__ = "approval_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    standalone_id: Mapped[int] = mapped_column(ForeignKey("approval_standalone.id"), index=True)
+    position: Mapped[int] = mapped_column(default=1)
+    name: Mapped[str] = mapped_column(String(200))  # safe name; the extension matches the content
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column()
+    file_type: Mapped[str] = mapped_column(String(10))  # pdf / docx / xlsx / ofd / png / jpg
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -71,6 +71,13 @@ def get_request(actor: Actor, request_id: int) -> ApprovalRequest:
     return req
 
 
+def subject_requests(subject_type: str, subject_id) -> list[ApprovalRequest]:
+    """Every request about one subject, newest first (for the subject module's own pages)."""
+    return list(db.session.execute(select(ApprovalRequest).where(
+        ApprovalRequest.subject_type == subject_type, ApprovalRequest.subject_id == str(subject_id))
+        .order_by(ApprovalRequest.id.desc())).scalars())
+
+
 def timeline(req: ApprovalRequest) -> list[ApprovalAction]:
     return list(db.session.execute(select(ApprovalAction).where(ApprovalAction.request_id == req.id)
                                    .order_by(ApprovalAction.id)).scalars())

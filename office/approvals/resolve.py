@@ -41,9 +41,13 @@ def _leader_id(unit: Unit) -> int | None:
     return u.id if u else None
 
 
-def resolve(spec: dict, unit: Unit) -> list[int]:
+def resolve(spec: dict, unit: Unit, request=None) -> list[int]:
     """Ordered, de-duplicated user ids for an assignee spec, relative to the requester's unit."""
     kind = spec.get("kind")
+    if kind == "subject":
+        from office.approvals.subjects import assignees_of
+
+        return _dedupe(assignees_of(request))
     if kind == "user":
         names = spec.get("users") or []
         rows = db.session.execute(select(User.username, User.id).where(

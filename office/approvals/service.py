@@ -38,6 +38,7 @@ from office.approvals.queries import (
     done_tasks,
     get_request,
     my_requests,
+    subject_requests,
     timeline,
     todo_count,
     todo_tasks,
@@ -50,6 +51,6 @@ __all__ = [
     "carbon_copy", "comment", "copied_to_me", "current_signature", "done_tasks", "export_flow",
     "fire_deadline", "get_flow", "get_request", "get_subject", "import_flow", "my_requests", "register_subject",
     "reject", "resubmit", "return_task", "save_flow", "save_signature", "scan_deadlines", "start",
-    "summary_of", "timeline", "todo_count", "todo_tasks", "transfer", "urge", "validate_definition",
+    "subject_requests", "summary_of", "timeline", "todo_count", "todo_tasks", "transfer", "urge", "validate_definition",
     "withdraw",
 ]

@@ -20,6 +20,8 @@ class SubjectType:
     on_rejected: Callback | None = None
     on_returned: Callback | None = None
     on_withdrawn: Callback | None = None
+    # Assignee kind "subject": the subject names who decides (e.g. the reviewing level of a report).
+    assignees: Callable[[Any], list[int]] | None = None
 
 
 _subjects: dict[str, SubjectType] = {}
@@ -28,11 +30,12 @@ _subjects: dict[str, SubjectType] = {}
 def register_subject(key: str, *, label, summary: Callable[[str], str],
                      url: Callable[[str], str | None] | None = None,
                      on_approved: Callback | None = None, on_rejected: Callback | None = None,
-                     on_returned: Callback | None = None, on_withdrawn: Callback | None = None) -> None:
+                     on_returned: Callback | None = None, on_withdrawn: Callback | None = None,
+                     assignees: Callable[[Any], list[int]] | None = None) -> None:
     """Register a subject type. Callbacks get the ``ApprovalRequest`` and run inside the action's
     transaction (raise to refuse it); ``summary(subject_id)`` is the line shown in to-do lists."""
     _subjects[key] = SubjectType(key, label, summary, url, on_approved, on_rejected, on_returned,
-                                 on_withdrawn)
+                                 on_withdrawn, assignees)
 
 
 def get_subject(key: str) -> SubjectType | None:
@@ -51,6 +54,14 @@ def summary_of(subject_type: str, subject_id: str) -> str:
         return st.summary(subject_id) or ""
     except Exception:  # noqa: BLE001 - a subject module's bug must not break the to-do list
         return ""
+
+
+def assignees_of(request) -> list[int]:
+    """User ids the request's subject names for an assignee of kind "subject" ([] if none)."""
+    st = _subjects.get(request.subject_type) if request is not None else None
+    if st is None or st.assignees is None:
+        return []
+    return list(st.assignees(request) or [])
 
 
 def fire(subject_type: str, event: str, request) -> None:

@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from office.approvals import engine, flows, queries, signatures, standalone, subjects
+from office import storage
+from office.approvals import engine, flows, queries, sheet, signatures, standalone, subjects
 from office.approvals.models import ApprovalAction, ApprovalRequest, Signature, Task
 from office.auth.models import User
 from office.errors import NotFound, ValidationError
@@ -27,7 +28,8 @@ ASSIGNEE_KINDS = [("user", _l("Named users (user names, comma separated)")),
                   ("leader_up", _l("Leader of the government N levels up")),
                   ("leader_up_to", _l("Leaders level by level up to (province/city/county)")),
                   ("unit_leaders", _l("Leaders of units (unit codes, comma separated)")),
-                  ("gov_leader", _l("Leader of the requester's government"))]
+                  ("gov_leader", _l("Leader of the requester's government")),
+                  ("subject", _l("Named by the item (the reviewing level of a report)"))]
 STATE_LABELS = {"running": _l("In progress"), "approved": _l("Approved"), "rejected": _l("Rejected"),
                 "returned": _l("Returned"), "withdrawn": _l("Withdrawn"), "open": _l("Waiting"),
                 "pending": _l("Not yet"), "transferred": _l("Transferred"), "cancelled": _l("Cancelled"),
@@ -128,6 +130,8 @@ def show(request_id: int):
         "approvals/request.html", req=req, actions=actions, tasks=tasks, people=people,
         nodes=req.flow_version.nodes, flow=req.flow_version.flow, allowed=queries.allowed(actor, req),
         summary=queries.summary(req), subject_url=queries.subject_url(req), item=item,
+        attachments=standalone.attachments_of(item), accept=storage.ACCEPT,
+        may_edit_attachments=(item is not None and req.state == "returned" and req.requester_id == actor.user_id),
         subject_label=(subjects.get_subject(req.subject_type).label
                        if subjects.get_subject(req.subject_type) else req.subject_type))
 
@@ -199,6 +203,12 @@ def act(request_id: int):
 # --- stand-alone requests ------------------------------------------------------------------------
 
 
+def _uploads() -> list[tuple[str, bytes]]:
+    """The uploaded files (name, bytes), each read up to one byte past the cap (so it is refused)."""
+    cap = standalone.max_attachment_bytes() + 1
+    return [(f.filename, f.read(cap)) for f in request.files.getlist("attachments") if f and f.filename]
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
@@ -208,14 +218,59 @@ def new():
         try:
             req = standalone.submit(actor, title=request.form.get("title", ""), body=request.form.get("body", ""),
                                     amount=request.form.get("amount"), flow=request.form.get("flow_id", type=int)
-                                    or 0)
+                                    or 0, attachments=_uploads())
         except ValidationError as exc:
             db.session.rollback()
             flash(exc.message, "error")
-            return render_template("approvals/new.html", flows=available, form=request.form), 400
+            return render_template("approvals/new.html", flows=available, form=request.form,
+                                   accept=storage.ACCEPT), 400
         flash(_("Submitted for approval."), "success")
         return redirect(url_for("approvals.show", request_id=req.id))
-    return render_template("approvals/new.html", flows=available, form={})
+    return render_template("approvals/new.html", flows=available, form={}, accept=storage.ACCEPT)
+
+
+@bp.get("/<int:request_id>/attachments/<int:attachment_id>")
+@login_required
+def attachment(request_id: int, attachment_id: int):
+    att, data = standalone.open_attachment(current_actor(), request_id, attachment_id)
+    return Response(data, mimetype=storage.MIME[att.file_type], headers=storage.download_headers(att.name))
+
+
+@bp.post("/<int:request_id>/attachments")
+@login_required
+def attachment_add(request_id: int):
+    try:
+        rows = standalone.add_attachments(current_actor(), request_id, _uploads(),
+                                          version=request.form.get("version"))
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(_("%(n)s file(s) attached.", n=len(rows)), "success")
+    return redirect(url_for("approvals.show", request_id=request_id))
+
+
+@bp.post("/<int:request_id>/attachments/<int:attachment_id>/delete")
+@login_required
+def attachment_remove(request_id: int, attachment_id: int):
+    try:
+        standalone.remove_attachment(current_actor(), request_id, attachment_id,
+                                     version=request.form.get("version"))
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(_("Attachment removed."), "success")
+    return redirect(url_for("approvals.show", request_id=request_id))
+
+
+@bp.post("/<int:request_id>/sheet.pdf")
+@login_required
+def sheet_pdf(request_id: int):
+    """Render the approval sheet (审批单) in the background; the PDF page polls and downloads it."""
+    pdf_req = sheet.request_sheet_pdf(current_actor(), request_id)
+    db.session.commit()
+    return redirect(url_for("pdf.page", request_id=pdf_req.id))
 
 
 # --- signatures ----------------------------------------------------------------------------------

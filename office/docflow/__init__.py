@@ -3,14 +3,15 @@ Official Documents of Party and Government Organs; distribution across the level
 down to the townships; receiving, handling and forwarding; search; attachments; archive packages.
 
 Services: ``office.docflow.service`` (split into drafting, numbering, distribution, receiving,
-attachments, search, archive). The approval engine is reached through ``docflow/signoff.py``.
+attachments, search, archive). Sign-off (签发) and the leader's instruction (批办) run in the approval engine
+(``docflow/signoff.py`` registers the subject types with their callbacks).
 """
 
 
 def init_app(app):
     from flask_babel import lazy_gettext as _l
 
-    from office.docflow import api, demo, models, receiving, views  # noqa: F401
+    from office.docflow import api, demo, models, receiving, signoff, views  # noqa: F401  (signoff registers subjects)
     from office.web import register_card, register_nav, register_todo
 
     app.register_blueprint(views.bp)

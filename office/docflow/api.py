@@ -20,6 +20,8 @@ def doc_json(d: Document, full: bool = False) -> dict:
            "reply_to_id": d.reply_to_id, "forwards_document_id": d.forwards_document_id}
     if full:
         out.update(body=d.body, note=d.note, signer=d.signer_name, sign_opinion=d.sign_opinion,
+                   signed_at=d.signed_at.isoformat() if d.signed_at else None,
+                   signoff_request_id=d.signoff_request_id,
                    main=[{"unit_id": r.unit_id, "name": r.unit.name} for r in d.main_recipients()],
                    cc=[{"unit_id": r.unit_id, "name": r.unit.name} for r in d.cc_recipients()],
                    attachments=[{"id": a.id, "name": a.name, "size": a.size, "type": a.file_type,
@@ -31,7 +33,8 @@ def receipt_json(r) -> dict:
     return {"id": r.id, "document_id": r.document_id, "root_document_id": r.root_document_id,
             "unit": r.unit.name, "state": r.state, "reg_number": r.reg_number,
             "signed_for_by": r.signed_for_by_name, "assignee": r.assignee_name, "result": r.result,
-            "due_at": r.due_at.isoformat() if r.due_at else None, "version": r.version}
+            "due_at": r.due_at.isoformat() if r.due_at else None, "version": r.version,
+            "instruction_request_id": r.instruction_request_id}
 
 
 def _body() -> dict:

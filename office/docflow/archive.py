@@ -97,20 +97,14 @@ def records(actor: Actor, *, year: int | None = None, unit_id: int | None = None
 
 
 def render_archival(doc: Document) -> tuple[str, bytes]:
-    """The archival rendering: a PDF from office/pdf when it is available, else the plain text.
+    """The archival rendering: the official PDF from office.pdf (PDF/A-3b, signed with the organ's
+    certificate when it has one; see ``printing.archival_pdf``), else the plain text."""
+    from office.docflow.printing import archival_pdf
 
-    TODO(pdf): call office.pdf's official-document rendering once its service is published.
-    """
     try:
-        from office.pdf import service as pdf  # noqa: F401
-        render = getattr(pdf, "render_document", None)
-    except ImportError:
-        render = None
-    if render is not None:
-        try:
-            return "pdf", render(doc)
-        except Exception:  # noqa: BLE001 - fall back to text rather than lose the package
-            current_app.logger.exception("PDF rendering failed for document %s", doc.id)
+        return "pdf", archival_pdf(doc)
+    except Exception:  # noqa: BLE001 - fall back to text rather than lose the package
+        current_app.logger.exception("PDF rendering failed for document %s", doc.id)
     lines = [doc.lead_unit.name if doc.lead_unit else "", doc.doc_number or "", "", doc.title, ""]
     lines += [", ".join(r.unit.name for r in doc.main_recipients()) + "：", doc.body, ""]
     if doc.attachments:

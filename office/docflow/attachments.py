@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
-import re
-import zipfile
 from pathlib import Path
 
 from flask import current_app
@@ -18,44 +15,13 @@ from office.docflow.models import Attachment, DocState, Document
 from office.errors import NotFound, ValidationError
 from office.extensions import db
 
-ALLOWED = ("pdf", "docx", "xlsx", "ofd", "png", "jpg")
-MIME = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg", "ofd": "application/ofd",
-        "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+# The type-by-content check and safe names are shared with other modules (office.storage);
+# the names stay importable from here.
+from office.storage import ALLOWED, MIME, safe_name, sniff  # noqa: F401
 
 
 def max_bytes() -> int:
     return int(current_app.config.get("DOCFLOW_MAX_ATTACHMENT_MB", 20)) * 1024 * 1024
-
-
-def sniff(data: bytes) -> str | None:
-    """The file type by its content, never by its name."""
-    if data.startswith(b"%PDF-"):
-        return "pdf"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "jpg"
-    if data.startswith(b"PK\x03\x04"):
-        try:
-            names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-        except zipfile.BadZipFile:
-            return None
-        if "OFD.xml" in names:
-            return "ofd"
-        if "[Content_Types].xml" in names:
-            if any(n.startswith("word/") for n in names):
-                return "docx"
-            if any(n.startswith("xl/") for n in names):
-                return "xlsx"
-    return None
-
-
-def safe_name(name: str, file_type: str) -> str:
-    """No path parts or control characters; the extension matches the content."""
-    name = re.sub(r"[\x00-\x1f\x7f/\\:*?\"<>|]", "_", Path(name or "").name).strip(" .") or "attachment"
-    stem = name.rsplit(".", 1)[0] if "." in name else name
-    return f"{stem[:150]}.{file_type}"
 
 
 def storage_path(sha256: str) -> Path:

@@ -89,6 +89,21 @@ def acts_for(actor: Actor, u: Unit) -> bool:
     return False
 
 
+def acting_unit_ids(actor: Actor) -> list[int]:
+    """The units whose incoming documents the actor handles: his own, and for a general office also
+    its government's (the office signs for and handles the government's documents)."""
+    if actor.unit_id is None:
+        return []
+    ids = [actor.unit_id]
+    mine = db.session.get(Unit, actor.unit_id)
+    if mine is not None and mine.kind == UnitKind.GENERAL_OFFICE:
+        gov = db.session.execute(select(Unit.id).where(Unit.division_id == mine.division_id,
+                                                       Unit.kind == UnitKind.GOVERNMENT)).scalar()
+        if gov:
+            ids.append(gov)
+    return ids
+
+
 def visible_clause(actor: Actor):
     """Documents the actor may see: issued in his subtree, or received (also by forwarding) there."""
     if actor.is_system:

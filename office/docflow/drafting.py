@@ -343,6 +343,19 @@ def _move(actor: Actor, doc: Document, state: str, action: str, **after) -> Docu
     return doc
 
 
+def _to_signoff(actor: Actor, doc: Document, action: str, **after) -> Document:
+    """Into SIGNOFF: the sign-off is sent to the leader as an approval request (office.approvals)."""
+    from office.docflow import signoff as adapter
+
+    before = doc.state
+    doc.state = DocState.SIGNOFF
+    detail = "; ".join(str(v) for v in after.values() if v)
+    log(actor, doc.id, action, detail, before={"state": before}, after={"state": DocState.SIGNOFF})
+    adapter.start_signoff(actor, doc)
+    commit()
+    return doc
+
+
 def _require(doc: Document, *states: str) -> None:
     if doc.state not in states:
         from office.errors import Conflict
@@ -378,8 +391,9 @@ def review(actor: Actor, doc_id: int, *, approve: bool, reason: str = "", versio
         doc.return_reason = reason.strip()
         return _move(actor, doc, DocState.DRAFT, "review_return", reason=reason.strip())
     check_routing(doc)
-    return _move(actor, doc, DocState.COUNTERSIGN if doc.is_joint else DocState.SIGNOFF, "review_pass",
-                 opinion=reason.strip())
+    if doc.is_joint:
+        return _move(actor, doc, DocState.COUNTERSIGN, "review_pass", opinion=reason.strip())
+    return _to_signoff(actor, doc, "review_pass", opinion=reason.strip())
 
 
 def countersign(actor: Actor, doc_id: int, *, opinion: str = "", version=None) -> Document:
@@ -402,31 +416,32 @@ def countersign(actor: Actor, doc_id: int, *, opinion: str = "", version=None) -
     issuer.countersigned_by_id, issuer.countersigned_name = actor.user_id, actor.name
     issuer.countersigned_at, issuer.countersign_opinion = utcnow(), opinion
     done = all(i.countersigned_at is not None for i in doc.issuers if i.position > 0)
-    return _move(actor, doc, DocState.SIGNOFF if done else DocState.COUNTERSIGN, "countersign",
-                 unit=issuer.unit.name, opinion=opinion)
+    if done:
+        return _to_signoff(actor, doc, "countersign", unit=issuer.unit.name, opinion=opinion)
+    return _move(actor, doc, DocState.COUNTERSIGN, "countersign", unit=issuer.unit.name, opinion=opinion)
 
 
 def signoff(actor: Actor, doc_id: int, *, opinion: str = "", approve: bool = True, version=None) -> Document:
-    """签发 by a leader of the lead organ, with opinion, name and date."""
+    """签发: the leader's decision on the sign-off approval request (office.approvals), taken here for the
+    API and the demo; the leader normally decides in his Approvals to-do. The opinion, name, date and
+    signature recorded by approvals are what the document shows (see ``signoff.py``)."""
     from office.docflow import signoff as adapter
+    from office.docflow.common import get_document
 
-    doc = own_document(actor, doc_id, lock=True)
+    doc = get_document(actor, doc_id, lock=True)
     check_version(doc, version)
     _require(doc, DocState.SIGNOFF)
-    if not actor.has_role("leader") or not acts_for(actor, doc.lead_unit):
-        raise PermissionDenied(_("Only a leader of the issuing organ signs off documents."))
     if doc.is_joint and any(i.countersigned_at is None for i in doc.issuers if i.position > 0):
         raise ValidationError(_("A joint document must be countersigned by every co-issuing organ first."))
-    if not approve:
-        if not opinion.strip():
-            raise ValidationError(_("Give the reasons for returning the draft."))
-        doc.return_reason = opinion.strip()
-        return _move(actor, doc, DocState.DRAFT, "signoff_return", reason=opinion.strip())
-    adapter.record_signoff(actor, doc, opinion)
-    doc.signed_by_id, doc.signer_name, doc.signed_at = actor.user_id, actor.name, utcnow()
-    doc.sign_opinion = opinion or _("Approved for issue.")
-    doc.signed_fingerprint = fingerprint(doc)
-    return _move(actor, doc, DocState.SIGNED, "signoff", signer=actor.name, opinion=doc.sign_opinion)
+    if not approve and not opinion.strip():
+        raise ValidationError(_("Give the reasons for returning the draft."))
+    if doc.signoff_request_id is None:
+        # Sent to sign-off before the approval engine was wired in: send it now.
+        adapter.start_signoff(actor, doc)
+        db.session.flush()
+    adapter.decide_signoff(actor, doc, approve=approve, opinion=opinion.strip())  # commits
+    db.session.refresh(doc)
+    return doc
 
 
 def recheck(actor: Actor, doc_id: int, version=None) -> Document:
@@ -438,7 +453,7 @@ def recheck(actor: Actor, doc_id: int, version=None) -> Document:
         return doc
     if fingerprint(doc) != doc.signed_fingerprint:
         doc.return_reason = _("Changed substantively after sign-off: signed off again.")
-        return _move(actor, doc, DocState.SIGNOFF, "recheck_changed")
+        return _to_signoff(actor, doc, "recheck_changed")
     check_routing(doc)
     return _move(actor, doc, DocState.CHECKED, "recheck")
 

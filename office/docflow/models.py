@@ -77,6 +77,10 @@ class Document(db.Model):
     sign_opinion: Mapped[str] = mapped_column(Text, default="")
     # Fingerprint of what the signer saw; a different fingerprint at 复核 goes back to him.
     signed_fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    # The approval request (office.approvals) the sign-off runs in, and the signer's signature image
+    # there (plain integers: approvals' tables are approvals' own).
+    signoff_request_id: Mapped[int | None] = mapped_column()
+    sign_signature_id: Mapped[int | None] = mapped_column()
     note: Mapped[str] = mapped_column(Text, default="")  # 附注
     printing_organ: Mapped[str] = mapped_column(String(120), default="")
     printing_date: Mapped[date | None] = mapped_column(Date)
@@ -253,6 +257,8 @@ class Receipt(db.Model):
     return_reason: Mapped[str] = mapped_column(Text, default="")
     urged_at: Mapped[datetime | None] = mapped_column()
     urge_count: Mapped[int] = mapped_column(default=0)
+    # The leader's instruction (批办) runs as an approval request in office.approvals.
+    instruction_request_id: Mapped[int | None] = mapped_column()
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -276,6 +282,7 @@ class HandlingStep(db.Model):
     target_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     target_name: Mapped[str] = mapped_column(String(64), default="")
     read_at: Mapped[datetime | None] = mapped_column()
+    signature_id: Mapped[int | None] = mapped_column()  # the leader's signature on a 批办 (approvals)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

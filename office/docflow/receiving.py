@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from office.actor import Actor
-from office.docflow.common import acts_for, check_version, commit, get_receipt, log
+from office.docflow.common import acting_unit_ids, acts_for, check_version, commit, get_receipt, log
 from office.docflow.models import Document, HandlingStep, Receipt, ReceiptState
 from office.errors import Conflict, PermissionDenied, ValidationError
 from office.extensions import db
@@ -87,8 +87,25 @@ def propose(actor: Actor, receipt_id: int, text: str, version=None) -> Receipt:
     return r
 
 
+def request_instruction(actor: Actor, receipt_id: int, text: str = "", version=None) -> Receipt:
+    """送批办: the receiving office sends the document to its leader for instruction; the leader
+    decides in his Approvals to-do and his opinion becomes the instruction (批办) step."""
+    from office.docflow import signoff as adapter
+
+    r = _handling(actor, receipt_id, version)
+    if not actor.has_role("clerk", "leader"):
+        raise PermissionDenied(_("The clerk or a leader sends a document for instruction."))
+    doc = db.session.get(Document, r.document_id)
+    adapter.start_instruction(actor, r, doc)
+    r.state = ReceiptState.HANDLING
+    _step(actor, r, "instruct_request", text.strip())
+    commit()
+    return r
+
+
 def instruct(actor: Actor, receipt_id: int, text: str, version=None) -> Receipt:
-    """批办: a leader's instruction (through the approval engine once it is available)."""
+    """批办 by the leader, through the approval engine: he approves his instruction task with the
+    instruction as opinion (sent to him first when the office has not done so)."""
     from office.docflow import signoff as adapter
 
     r = _handling(actor, receipt_id, version)
@@ -96,10 +113,18 @@ def instruct(actor: Actor, receipt_id: int, text: str, version=None) -> Receipt:
         raise PermissionDenied(_("Only a leader gives instructions (批办)."))
     if not text.strip():
         raise ValidationError(_("Write the instruction."))
-    adapter.record_instruction(actor, r, text)
-    r.state = ReceiptState.HANDLING
-    _step(actor, r, "instruct", text.strip())
-    commit()
+    task = adapter.open_task(actor, r.instruction_request_id)
+    if task is None:
+        doc = db.session.get(Document, r.document_id)
+        adapter.start_instruction(actor, r, doc)
+        db.session.flush()
+        task = adapter.open_task(actor, r.instruction_request_id)
+        if task is None:
+            raise PermissionDenied(_("The instruction was sent to another leader of your unit."))
+    from office.approvals import service as approvals
+
+    approvals.approve(actor, task.id, opinion=text.strip())  # the callback records the step; commits
+    db.session.refresh(r)
     return r
 
 
@@ -189,7 +214,7 @@ def incoming(actor: Actor, *, state: str | None = None, limit: int = 200, offset
     if actor.unit_id is None:
         return []
     q = select(Receipt, Document).join(Document, Document.id == Receipt.document_id) \
-        .where(Receipt.unit_id == actor.unit_id, Receipt.state != ReceiptState.RECALLED)
+        .where(Receipt.unit_id.in_(acting_unit_ids(actor)), Receipt.state != ReceiptState.RECALLED)
     if state == "open":
         q = q.where(Receipt.state.in_(ReceiptState.OPEN))
     elif state:
@@ -202,7 +227,7 @@ def open_count(actor: Actor) -> int:
     if actor.unit_id is None:
         return 0
     return db.session.execute(select(func.count()).select_from(Receipt).where(
-        Receipt.unit_id == actor.unit_id, Receipt.state.in_(ReceiptState.OPEN))).scalar_one()
+        Receipt.unit_id.in_(acting_unit_ids(actor)), Receipt.state.in_(ReceiptState.OPEN))).scalar_one()
 
 
 def todo(actor: Actor, limit: int) -> list:
@@ -215,7 +240,7 @@ def todo(actor: Actor, limit: int) -> list:
     if actor.has_role("clerk", "leader"):
         rows = db.session.execute(
             select(Receipt, Document.title).join(Document, Document.id == Receipt.document_id)
-            .where(Receipt.unit_id == actor.unit_id,
+            .where(Receipt.unit_id.in_(acting_unit_ids(actor)),
                    Receipt.state.in_([ReceiptState.DELIVERED, ReceiptState.SIGNED, ReceiptState.REGISTERED]))
             .order_by(Receipt.due_at, Receipt.id).limit(limit)).all()
         for r, title in rows:
@@ -224,7 +249,7 @@ def todo(actor: Actor, limit: int) -> list:
                                   created_at=r.delivered_at, due_at=r.due_at, kind="receipt"))
     rows = db.session.execute(
         select(Receipt, Document.title).join(Document, Document.id == Receipt.document_id)
-        .where(Receipt.unit_id == actor.unit_id, Receipt.assignee_id == actor.user_id,
+        .where(Receipt.unit_id.in_(acting_unit_ids(actor)), Receipt.assignee_id == actor.user_id,
                Receipt.state == ReceiptState.HANDLING).limit(limit)).all()
     for r, title in rows:
         items.append(TodoItem(module="docflow", title=_("Handle: %(t)s", t=title),
@@ -233,7 +258,7 @@ def todo(actor: Actor, limit: int) -> list:
     rows = db.session.execute(
         select(Receipt, Document.title).join(HandlingStep, HandlingStep.receipt_id == Receipt.id)
         .join(Document, Document.id == Receipt.document_id)
-        .where(Receipt.unit_id == actor.unit_id, HandlingStep.kind == "circulate",
+        .where(Receipt.unit_id.in_(acting_unit_ids(actor)), HandlingStep.kind == "circulate",
                HandlingStep.target_user_id == actor.user_id, HandlingStep.read_at.is_(None)).limit(limit)).all()
     for r, title in rows:
         items.append(TodoItem(module="docflow", title=_("Read: %(t)s", t=title),
@@ -259,7 +284,7 @@ def outgoing_todo(actor: Actor, limit: int) -> list:
     if actor.has_role("clerk", "leader"):
         states += [DocState.REVIEW, DocState.SIGNED, DocState.CHECKED, DocState.NUMBERED, DocState.SEALED]
     if actor.has_role("leader"):
-        states += [DocState.SIGNOFF, DocState.COUNTERSIGN]
+        states += [DocState.COUNTERSIGN]  # sign-off is in the Approvals to-do
     if not states:
         return []
     rows = db.session.execute(
@@ -275,8 +300,6 @@ def outgoing_todo(actor: Actor, limit: int) -> list:
             if not any(i.position > 0 and i.countersigned_at is None and acts_for(actor, i.unit)
                        for i in d.issuers):
                 continue
-        elif d.state == DocState.SIGNOFF and not acts_for(actor, d.lead_unit):
-            continue
         out.append(TodoItem(module="docflow", title=f"{STATE_LABELS.get(d.state, d.state)}: {d.title}",
                             url=f"/documents/{d.id}", created_at=d.updated_at, kind="outgoing"))
     return out

@@ -8,6 +8,7 @@ from office.docflow.archive import export_package, file_document, records, stamp
 from office.docflow.attachments import add_attachment, open_attachment, remove_attachment  # noqa: F401
 from office.docflow.common import get_document, get_receipt, visible_clause  # noqa: F401
 from office.docflow.distribution import distribute, forward, recall, status_tree, urge  # noqa: F401
+from office.docflow.docx_import import import_docx, import_into  # noqa: F401
 from office.docflow.drafting import (  # noqa: F401
     GROUPS,
     check_routing,
@@ -23,6 +24,13 @@ from office.docflow.drafting import (  # noqa: F401
     update_draft,
 )
 from office.docflow.numbering import allocate_number, next_value, void_number  # noqa: F401
+from office.docflow.printing import (  # noqa: F401
+    archival_pdf,
+    official_document,
+    receipt_sheet,
+    request_document_pdf,
+    request_receipt_pdf,
+)
 from office.docflow.receiving import (  # noqa: F401
     assign,
     circulate,
@@ -32,6 +40,7 @@ from office.docflow.receiving import (  # noqa: F401
     mark_read,
     propose,
     register,
+    request_instruction,
     return_missent,
     sign_for,
     steps,

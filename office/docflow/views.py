@@ -6,7 +6,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from office.docflow import receiving
+from office.docflow import receiving, signoff
 from office.docflow import service as df
 from office.docflow.common import RECEIPT_LABELS, STATE_LABELS, acts_for
 from office.docflow.models import DOC_TYPES, URGENCIES, DocEvent, DocState, Document, DocumentIssuer
@@ -70,8 +70,13 @@ def new():
     actor = current_actor()
     if request.method == "POST":
         f = request.form
-        doc = df.create_draft(actor, doc_type=f.get("doc_type", ""), title=f.get("title", ""),
-                              body=f.get("body", ""), lead_unit_id=int(f["lead_unit_id"])
+        title, body = f.get("title", ""), f.get("body", "")
+        upload = request.files.get("docx")
+        if upload is not None and upload.filename:
+            draft = df.import_docx(upload.read(_max_upload() + 1))
+            title, body = title.strip() or draft.title, draft.body
+        doc = df.create_draft(actor, doc_type=f.get("doc_type", ""), title=title,
+                              body=body, lead_unit_id=int(f["lead_unit_id"])
                               if f.get("lead_unit_id", "").isdigit() else None,
                               co_issuer_ids=[int(x) for x in _ids("co_issuers") if x.isdigit()],
                               main=_ids("main") + f.getlist("main_group"), cc=_ids("cc"),
@@ -83,6 +88,39 @@ def new():
         return redirect(url_for("docflow.show", doc_id=doc.id))
     return render_template("docflow/edit.html", doc=None, doc_types=DOC_TYPES, urgencies=URGENCIES,
                            groups=df.GROUPS, reply_to=request.args.get("reply_to", ""))
+
+
+def _max_upload() -> int:
+    from office.docflow.attachments import max_bytes
+
+    return max_bytes()
+
+
+@bp.post("/<int:doc_id>/import-docx")
+@login_required
+def import_docx(doc_id: int):
+    upload = request.files.get("docx")
+    if upload is None or not upload.filename:
+        flash(_("Choose a .docx file."), "warning")
+    else:
+        df.import_into(current_actor(), doc_id, upload.read(_max_upload() + 1), version=request.form.get("version"),
+                       replace_title=bool(request.form.get("replace_title")))
+        flash(_("The .docx draft was imported as a new revision."), "success")
+    return redirect(url_for("docflow.show", doc_id=doc_id))
+
+
+@bp.post("/<int:doc_id>/pdf")
+@login_required
+def document_pdf(doc_id: int):
+    req = df.request_document_pdf(current_actor(), doc_id)
+    return redirect(url_for("pdf.page", request_id=req.id))
+
+
+@bp.post("/receipts/<int:receipt_id>/pdf")
+@login_required
+def receipt_pdf(receipt_id: int):
+    req = df.request_receipt_pdf(current_actor(), receipt_id)
+    return redirect(url_for("pdf.page", request_id=req.id))
 
 
 @bp.post("/<int:doc_id>/edit")
@@ -112,8 +150,9 @@ def show(doc_id: int):
         diff = df.diff(doc, a, b)
     issuer = any(acts_for(actor, i.unit) for i in doc.issuers)
     tree = df.status_tree(actor, doc.id) if doc.state in (DocState.DISTRIBUTED, DocState.ARCHIVED) else None
+    signoff_task = signoff.open_task(actor, doc.signoff_request_id) if doc.state == DocState.SIGNOFF else None
     return render_template("docflow/show.html", doc=doc, events=events, revs=revs, diff=diff, issuer=issuer,
-                           tree=tree, doc_types=DOC_TYPES, urgencies=URGENCIES)
+                           tree=tree, doc_types=DOC_TYPES, urgencies=URGENCIES, signoff_task=signoff_task)
 
 
 ACTIONS = {
@@ -189,8 +228,11 @@ def receipt(receipt_id: int):
     from office.auth.service import users_with_role
 
     people = {u.id: u for role in ("staff", "clerk", "leader") for u, _p in users_with_role(r.unit_id, role)}
+    instruction_task = signoff.open_task(actor, r.instruction_request_id)
+    instruction_running = signoff.request_running(r.instruction_request_id)
     return render_template("docflow/receipt.html", r=r, doc=doc, original=original, steps=df.steps(r),
-                           people=list(people.values()), groups=df.GROUPS)
+                           people=list(people.values()), groups=df.GROUPS, instruction_task=instruction_task,
+                           instruction_running=instruction_running)
 
 
 RECEIPT_ACTIONS = {
@@ -199,6 +241,8 @@ RECEIPT_ACTIONS = {
     "register": lambda a, r, f: df.register(a, r, version=f.get("version")),
     "propose": lambda a, r, f: df.propose(a, r, f.get("text", ""), version=f.get("version")),
     "instruct": lambda a, r, f: df.instruct(a, r, f.get("text", ""), version=f.get("version")),
+    "request_instruction": lambda a, r, f: df.request_instruction(a, r, f.get("text", ""),
+                                                                  version=f.get("version")),
     "assign": lambda a, r, f: df.assign(a, r, int(f.get("user_id") or 0), f.get("text", ""),
                                         version=f.get("version")),
     "close": lambda a, r, f: df.close(a, r, f.get("text", ""), version=f.get("version")),

@@ -205,6 +205,21 @@ def fill_like_a_clerk(actor: Actor, sub: Submission, nums: dict) -> None:
     tasks.save(actor, sub.id, posted)
 
 
+def _decider(sub: Submission, default: Actor) -> Actor:
+    """Who reviews a submission in the demo: the department's clerk, or (a report submitted by a
+    person goes through Approvals) whoever holds the approval task."""
+    if review.request_of(sub, ("running",)) is None or review.open_task(default, sub) is not None:
+        return default
+    from office.auth.service import primary_post
+
+    for uid in review.reviewers(sub):
+        post = primary_post(db.session.get(User, uid))
+        actor = actor_for_post(post) if post else None
+        if actor is not None and review.open_task(actor, sub) is not None:
+            return actor
+    return default
+
+
 def build_demo(*, leave: str | None = LEFT_FOR_VISITOR) -> None:
     if db.session.execute(select(FormTemplate.id).where(FormTemplate.code == "MZ_DIBAO")).first():
         return
@@ -229,7 +244,7 @@ def build_demo(*, leave: str | None = LEFT_FOR_VISITOR) -> None:
                 review.submit(clerk, sub.id, warning_reason="按实际发放")
                 owner = next(f[2] for f in FORMS if f[0] == task.template_version.template.code)
                 username, fc = ISSUERS[owner]
-                reviewer = _actor(username, f"{county}-{fc}")
+                reviewer = _decider(sub, _actor(username, f"{county}-{fc}"))
                 if idx == 0:
                     review.approve(reviewer, sub.id, note="审核通过")
                 elif ti % 6 == 0:

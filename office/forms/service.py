@@ -4,7 +4,8 @@
 - ``values``: the one value store (read, write with optimistic locking and history, prefill)
 - ``shared``: shared dataset import
 - ``tasks``: issuing, access, filling, checks, urging, workload meter
-- ``review``: submit / approve / return (the state machine, to be routed through approvals)
+- ``review``: submit / approve / return through the approvals engine (subject ``form_submission``)
+- ``admin``: catalogue administration (elements, templates from forms, JSON export/import)
 - ``rollup``: aggregation in SQL, drill-down, completeness and timeliness
 - ``excel``: download and upload of forms
 """

@@ -476,7 +476,9 @@ class Workload:
 
 
 def workload(*, task_id: int | None = None, unit_id: int | None = None, path: str | None = None,
-             period: str | None = None, submission_ids: list[int] | None = None) -> Workload:
+             period: str | None = None, submission_ids: list[int] | None = None, states=None) -> Workload:
+    """Sum the meter over leaf submissions; ``states=DONE`` for the figure to quote (a report not
+    filled yet would count its fields as saved)."""
     q = select(func.count(), func.coalesce(func.sum(Submission.fields_total), 0),
                func.coalesce(func.sum(Submission.fields_confirmed), 0),
                func.coalesce(func.sum(Submission.fields_edited), 0),
@@ -489,6 +491,8 @@ def workload(*, task_id: int | None = None, unit_id: int | None = None, path: st
         q = q.where(Submission.path.startswith(path))
     if submission_ids is not None:
         q = q.where(Submission.id.in_(submission_ids))
+    if states is not None:
+        q = q.where(Submission.state.in_(list(states)))
     if period is not None:
         q = q.join(ReportTask, ReportTask.id == Submission.task_id).where(ReportTask.period == period)
     n, total, conf, edited, typed = db.session.execute(q).one()

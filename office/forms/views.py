@@ -7,8 +7,9 @@ from datetime import date, datetime
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from office.errors import NotFound, ValidationError
+from office.errors import NotFound, PermissionDenied, ValidationError
 from office.extensions import db
+from office.forms import admin as catalogue_admin
 from office.forms import excel, review, rollup, shared, tasks
 from office.forms.catalogue import list_elements, list_templates
 from office.forms.models import DataElement
@@ -35,15 +36,26 @@ def _source_label_filter(s):
     return source_label(s)
 
 
+@bp.app_template_filter("pct")
+def _pct_filter(x):
+    """92.7 -> "92.7", 80.0 -> "80"."""
+    return f"{round(float(x or 0), 1):g}"
+
+
 @bp.app_template_filter("state_label")
 def _state_label_filter(s):
     return state_label(s)
 
 
+def _local_reviews(actor) -> list:
+    """Reports to review that have no approval request (those are in the Approvals to-do)."""
+    return [s for s in tasks.to_review(actor) if review.request_of(s, ("running",)) is None]
+
+
 def open_count(actor) -> int:
     if not actor.unit_path:
         return 0
-    return len(tasks.my_submissions(actor, tasks.OPEN)) + len(tasks.to_review(actor))
+    return len(tasks.my_submissions(actor, tasks.OPEN)) + len(_local_reviews(actor))
 
 
 def todo_provider(actor, limit: int) -> list[TodoItem]:
@@ -56,7 +68,7 @@ def todo_provider(actor, limit: int) -> list[TodoItem]:
         title = _("Report up: %(t)s", t=s.task.title) if s.kind == "rollup" else _("Fill: %(t)s", t=s.task.title)
         items.append(TodoItem(module="reports", title=title, url=url_for("forms.submission", sub_id=s.id),
                               created_at=s.task.created_at, due_at=s.task.deadline, kind="fill"))
-    for s in tasks.to_review(actor)[:limit]:
+    for s in _local_reviews(actor)[:limit]:
         items.append(TodoItem(module="reports", title=_("Review: %(t)s (%(u)s)", t=s.task.title, u=s.unit.name),
                               url=url_for("forms.submission", sub_id=s.id), created_at=s.submitted_at,
                               due_at=s.task.deadline, kind="review"))
@@ -70,7 +82,7 @@ def index():
     mine = tasks.my_submissions(actor)
     return render_template("forms/index.html", mine=mine, review=tasks.to_review(actor),
                            issued=tasks.list_tasks(actor), templates=list_templates(),
-                           workload=tasks.workload(path=actor.unit_path or None,
+                           workload=tasks.workload(path=actor.unit_path or None, states=tasks.DONE,
                                                    submission_ids=[s.id for s in mine]))
 
 
@@ -127,7 +139,7 @@ def task(task_id: int):
     charts = {code: bars(rows, code) for code, el in els if el.value_type in ("integer", "decimal", "percentage")}
     return render_template("forms/task.html", task=t, total=total, rows=rows, els=els, subs=subs, path=path,
                            base=base, division=division, charts=charts,
-                           workload=tasks.workload(task_id=t.id, path=path), now=utcnow(),
+                           workload=tasks.workload(task_id=t.id, path=path, states=tasks.DONE), now=utcnow(),
                            may_review=lambda s: tasks.may_review(actor, s))
 
 
@@ -177,9 +189,11 @@ def submission(sub_id: int):
     checks = tasks.check(sub) if sub.kind == "leaf" else None
     kids = tasks.children(sub)
     return render_template("forms/submission.html", sub=sub, sections=sections, editable=editable,
-                           checks=checks, children=kids, may_review=tasks.may_review(actor, sub),
+                           checks=checks, children=kids, may_review=review.may_decide(actor, sub),
                            may_submit=tasks.may_fill(actor, sub) and sub.state in tasks.OPEN,
-                           pending=review.pending_below(sub), may_review_child=lambda s: tasks.may_review(actor, s),
+                           approval=review.latest_request(sub),
+                           pending=review.pending_below(sub),
+                           may_review_child=lambda s: s.state == "submitted" and review.may_decide(actor, s),
                            workload=Workload(1, sub.fields_total, sub.fields_confirmed, sub.fields_edited,
                                              sub.fields_typed))
 
@@ -275,8 +289,124 @@ def datasets():
     return render_template("forms/datasets.html", datasets=shared.list_datasets())
 
 
-@bp.get("/elements")
+
+
+
+# --- catalogue administration --------------------------------------------------------------------
+
+
+def _catalogue_options(actor) -> dict:
+    from office.forms.models import Aggregation, PeriodType, ValueType
+
+    return {"value_types": [v.value for v in ValueType], "aggregations": [a.value for a in Aggregation],
+            "period_types": [p.value for p in PeriodType], "owners": catalogue_admin.owner_choices(actor)}
+
+
+@bp.route("/elements", methods=["GET", "POST"])
 @login_required
 def elements():
-    return render_template("forms/elements.html", elements=list_elements())
+    actor = current_actor()
+    form = {}
+    if request.method == "POST":
+        form = request.form
+        try:
+            el = catalogue_admin.element_from_form(actor, request.form)
+        except ValidationError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            flash(_("Data element %(code)s created.", code=el.code), "success")
+            return redirect(url_for("forms.elements"))
+    return render_template("forms/elements.html", elements=list_elements(), form=form,
+                           may_manage=catalogue_admin.may_manage(actor), **_catalogue_options(actor))
 
+
+@bp.get("/templates")
+@login_required
+def templates_():
+    actor = current_actor()
+    return render_template("forms/templates.html", templates=list_templates(),
+                           may_manage=catalogue_admin.may_manage(actor),
+                           may_edit=lambda t: catalogue_admin.may_manage(actor, t.owner_function))
+
+
+def _editor_rows(definition: dict) -> tuple[list[dict], list[dict]]:
+    fields = [dict(f, section=s.get("title", "")) for s in definition.get("sections", []) for f in s["fields"]]
+    return fields + [{} for _i in range(5)], list(definition.get("rules", [])) + [{} for _i in range(3)]
+
+
+def _posted_rows(form) -> tuple[list[dict], list[dict]]:
+    fields = []
+    for i in range(catalogue_admin.MAX_FIELDS):
+        if f"f{i}_element" not in form:
+            break
+        fields.append({"section": form.get(f"f{i}_section", ""), "element": form.get(f"f{i}_element", ""),
+                       "label": form.get(f"f{i}_label", ""), "required": bool(form.get(f"f{i}_required")),
+                       "min": form.get(f"f{i}_min", ""), "max": form.get(f"f{i}_max", ""),
+                       "computed": form.get(f"f{i}_computed", ""), "warn_change_pct": form.get(f"f{i}_warn", "")})
+    rules = []
+    for i in range(catalogue_admin.MAX_RULES):
+        if f"r{i}_expr" not in form:
+            break
+        rules.append({"expr": form.get(f"r{i}_expr", ""), "message": form.get(f"r{i}_message", ""),
+                      "severity": form.get(f"r{i}_severity", "error")})
+    return fields + [{} for _i in range(2)], rules + [{}]
+
+
+@bp.route("/templates/new", methods=["GET", "POST"], defaults={"code": None})
+@bp.route("/templates/<code>/edit", methods=["GET", "POST"])
+@login_required
+def template_edit(code: str | None):
+    actor = current_actor()
+    tpl = catalogue_admin.get_template(code) if code else None
+    if not catalogue_admin.may_manage(actor, tpl.owner_function if tpl else None):
+        raise PermissionDenied(_("Only unit administrators and clerks of the owning department may do this."))
+    if request.method == "POST":
+        try:
+            v = catalogue_admin.template_from_form(actor, request.form, code=code)
+        except ValidationError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            fields, rules = _posted_rows(request.form)
+            return render_template("forms/template_edit.html", tpl=tpl, form=request.form, fields=fields,
+                                   rules=rules, elements=list_elements(), **_catalogue_options(actor)), 400
+        if v is None:
+            flash(_("Nothing changed."), "info")
+        else:
+            flash(_("Form %(code)s saved as version %(v)d.", code=v.template.code, v=v.version), "success")
+        return redirect(url_for("forms.templates_"))
+    definition = catalogue_admin.current_definition(tpl) if tpl else {"sections": [], "rules": []}
+    fields, rules = _editor_rows(definition)
+    form = {"code": tpl.code, "name": tpl.name, "owner_function": tpl.owner_function,
+            "period_type": tpl.period_type} if tpl else {}
+    return render_template("forms/template_edit.html", tpl=tpl, form=form, fields=fields, rules=rules,
+                           elements=list_elements(), **_catalogue_options(actor))
+
+
+@bp.get("/templates/<code>/export.json")
+@login_required
+def template_export(code: str):
+    import json
+
+    data = catalogue_admin.export_template(catalogue_admin.get_template(code))
+    return Response(json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="form-{code}-v{data["version"]}.json"'})
+
+
+@bp.post("/templates/import")
+@login_required
+def template_import():
+    f = request.files.get("file")
+    if f is None or not f.filename:
+        raise ValidationError(_("Choose a form template JSON file."))
+    try:
+        v = catalogue_admin.import_template(current_actor(), f.read(1_000_001))
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("forms.templates_"))
+    if v is None:
+        flash(_("The form is already up to date."), "info")
+    else:
+        flash(_("Form %(code)s saved as version %(v)d.", code=v.template.code, v=v.version), "success")
+    return redirect(url_for("forms.templates_"))

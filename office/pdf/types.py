@@ -114,6 +114,25 @@ class OutgoingSheet(_Json):
 
 
 @dataclass
+class ApprovalSheet(_Json):
+    """审批单: a request (请示件, or any approval subject) with every approver's opinion in order."""
+
+    kind = "approval_sheet"
+    organ: str  # the requester's unit, printed in the heading
+    title: str
+    number: str = ""  # the request's number in the system
+    requester: str = ""
+    unit: str = ""
+    submitted: str = ""  # already formatted
+    flow: str = ""
+    state: str = ""  # 审批中 / 已通过 / 已驳回 ...
+    amount: str = ""
+    body: str = ""
+    attachments: list[str] = field(default_factory=list)
+    opinions: list[Opinion] = field(default_factory=list)  # role = the step's name, in timeline order
+
+
+@dataclass
 class ReceiptSheet(_Json):
     """收文处理笺."""
 
@@ -179,7 +198,7 @@ KINDS: dict[str, type] = {}
 
 
 def _register():
-    for cls in (OfficialDocument, OutgoingSheet, ReceiptSheet, ReportForm, ArchiveCatalogue):
+    for cls in (OfficialDocument, OutgoingSheet, ApprovalSheet, ReceiptSheet, ReportForm, ArchiveCatalogue):
         KINDS[cls.kind] = cls
 
 

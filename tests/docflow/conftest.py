@@ -4,15 +4,42 @@ from __future__ import annotations
 
 import pytest
 
+from office.approvals import service as approvals
 from office.docflow import service as df
 
 
+def approval_task(actor, subject_type: str, subject_id):
+    """The actor's open task in his Approvals to-do for that docflow subject."""
+    for t in approvals.todo_tasks(actor):
+        if t.request.subject_type == subject_type and t.request.subject_id == str(subject_id):
+            return t
+    return None
+
+
+def leader_signs(org, leader: str, doc, opinion: str = "同意"):
+    """The leader signs the document off in his Approvals to-do (签发 through the approval engine)."""
+    actor = org.actor(leader)
+    task = approval_task(actor, "docflow.signoff", doc.id)
+    assert task is not None, f"{leader} has no sign-off task for document {doc.id}"
+    approvals.approve(actor, task.id, opinion=opinion)
+    return task
+
+
+def leader_instructs(org, leader: str, receipt, opinion: str):
+    """The leader gives his instruction (批办) by approving his task in Approvals."""
+    actor = org.actor(leader)
+    task = approval_task(actor, "docflow.instruction", receipt.id)
+    assert task is not None, f"{leader} has no instruction task for receipt {receipt.id}"
+    approvals.approve(actor, task.id, opinion=opinion)
+    return task
+
+
 def issue(org, doc, *, clerk: str, leader: str):
-    """Submit, review, sign off, re-check, number, seal and distribute ``doc``."""
-    c, lead = org.actor(clerk), org.actor(leader)
+    """Submit, review, sign off (in Approvals), re-check, number, seal and distribute ``doc``."""
+    c = org.actor(clerk)
     df.submit(c, doc.id)
     df.review(c, doc.id, approve=True)
-    df.signoff(lead, doc.id, opinion="同意")
+    leader_signs(org, leader, doc)
     df.recheck(c, doc.id)
     df.allocate_number(c, doc.id)
     df.seal(c, doc.id)

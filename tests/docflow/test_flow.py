@@ -10,7 +10,7 @@ from office.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from office.extensions import db
 from office.timeutil import utcnow
 
-from .conftest import issue
+from .conftest import approval_task, issue, leader_instructs, leader_signs
 
 
 def _receipt_of(doc_id, unit, root=False):
@@ -23,18 +23,21 @@ def _receipt_of(doc_id, unit, root=False):
 
 def test_province_notice_to_the_township(org, province_notice):
     doc = province_notice
-    prov_clerk, prov_leader = org.actor("prov_clerk"), org.actor("prov_leader")
+    prov_clerk = org.actor("prov_clerk")
     assert doc.direction == "down" and doc.state == DocState.DRAFT
     assert {r.unit.code for r in doc.recipients} == {"330100-gov", "330200-gov", "330106-gov", "330102-gov",
                                                      "330203-gov"}
 
     df.submit(prov_clerk, doc.id)
     df.review(prov_clerk, doc.id, approve=True)
-    assert doc.state == DocState.SIGNOFF
+    assert doc.state == DocState.SIGNOFF and doc.signoff_request_id is not None
     with pytest.raises(PermissionDenied):
         df.signoff(prov_clerk, doc.id)
-    df.signoff(prov_leader, doc.id, opinion="同意印发")
-    assert doc.signer_name == "李建国" and doc.signed_at is not None
+    assert approval_task(prov_clerk, "docflow.signoff", doc.id) is None
+    leader_signs(org, "prov_leader", doc, opinion="同意印发")  # in the leader's Approvals to-do
+    db.session.refresh(doc)
+    assert doc.state == DocState.SIGNED
+    assert doc.signer_name == "李建国" and doc.signed_at is not None and doc.sign_opinion == "同意印发"
     df.recheck(prov_clerk, doc.id)
     assert doc.state == DocState.CHECKED
     df.allocate_number(prov_clerk, doc.id)
@@ -68,7 +71,7 @@ def test_province_notice_to_the_township(org, province_notice):
     assert city_node["counts"]["total"] == 6 and len(city_node["children"]) == 5
 
     # The township signs for it, registers, handles and closes it.
-    town_clerk, town_leader = org.actor("town_clerk"), org.actor("town_leader")
+    town_clerk = org.actor("town_clerk")
     town = _receipt_of(doc.id, org.unit("330106109", "gov"), root=True)
     assert town.parent_receipt_id == hz.id and town.document_id == cover.id
     assert df.get_document(town_clerk, doc.id).body == doc.body  # the original reaches the township intact
@@ -76,7 +79,9 @@ def test_province_notice_to_the_township(org, province_notice):
     df.register(town_clerk, town.id)
     assert town.reg_number == f"三政收〔{year}〕1号"
     df.propose(town_clerk, town.id, "请镇长阅示")
-    df.instruct(town_leader, town.id, "请党政办落实")
+    df.request_instruction(town_clerk, town.id)
+    leader_instructs(org, "town_leader", town, "请党政办落实")
+    db.session.refresh(town)
     df.assign(town_clerk, town.id, org.user("town_clerk").id)
     tree = df.status_tree(prov_clerk, doc.id)
     assert (tree["counts"]["signed"], tree["counts"]["handled"]) == (2, 0)
@@ -85,8 +90,10 @@ def test_province_notice_to_the_township(org, province_notice):
     assert (tree["counts"]["total"], tree["counts"]["signed"], tree["counts"]["handled"]) == (10, 2, 1)
     assert tree["levels"]["township"] == {"total": 3, "signed": 1, "handled": 1, "overdue": 0,
                                           "returned": 0, "waiting": 2}
-    assert [s.kind for s in df.steps(town)] == ["sign_for", "register", "propose", "instruct", "assign",
-                                                 "close"]
+    assert [s.kind for s in df.steps(town)] == ["sign_for", "register", "propose", "instruct_request",
+                                                 "instruct", "assign", "close"]
+    instruction = next(s for s in df.steps(town) if s.kind == "instruct")
+    assert (instruction.actor_name, instruction.text) == ("蒋国庆", "请党政办落实")
 
     # Overdue after the due date; urging reaches every straggler in one action.
     from datetime import timedelta
@@ -136,13 +143,17 @@ def test_substantive_change_after_signoff_goes_back_to_the_signer(org, province_
     c = org.actor("prov_clerk")
     df.submit(c, doc.id)
     df.review(c, doc.id, approve=True)
-    df.signoff(org.actor("prov_leader"), doc.id)
+    leader_signs(org, "prov_leader", doc)
+    first_request = doc.signoff_request_id
     df.update_draft(c, doc.id, body=doc.body + "\n  ")  # whitespace only: not substantive
     df.recheck(c, doc.id)
     assert doc.state == DocState.CHECKED
     df.update_draft(c, doc.id, body=doc.body + "\n二、新增要求")
     df.recheck(c, doc.id)
     assert doc.state == DocState.SIGNOFF
+    leader_signs(org, "prov_leader", doc, opinion="同意修改后印发")  # a new approval request
+    assert doc.signoff_request_id != first_request and doc.state == DocState.SIGNED
+    assert doc.sign_opinion == "同意修改后印发"
     revs = df.revisions(doc)
     assert len(revs) == 3
     d = df.diff(doc, 2, 3)
@@ -167,7 +178,7 @@ def test_void_number_keeps_reason_and_is_never_reused(org, province_notice):
     c = org.actor("prov_clerk")
     df.submit(c, doc.id)
     df.review(c, doc.id, approve=True)
-    df.signoff(org.actor("prov_leader"), doc.id)
+    leader_signs(org, "prov_leader", doc)
     df.recheck(c, doc.id)
     df.allocate_number(c, doc.id)
     first = doc.doc_number
@@ -192,7 +203,7 @@ def test_joint_document_needs_countersign(org):
         df.countersign(org.actor("county_leader"), doc.id)
     df.countersign(org.actor("county_mz_leader"), doc.id, opinion="同意")
     assert doc.state == DocState.SIGNOFF
-    df.signoff(org.actor("county_leader"), doc.id)
+    leader_signs(org, "county_leader", doc)
     assert doc.state == DocState.SIGNED
     with pytest.raises(ValidationError, match="same level"):
         df.create_draft(org.actor("county_clerk"), doc_type="通知", title="联合", co_issuer_ids=[prov.id],

@@ -8,7 +8,7 @@ from office.docflow.models import Document, Receipt
 from office.extensions import db
 from tests.conftest import csrf_from, login, post_form
 
-from .conftest import issue
+from .conftest import approval_task, issue
 
 
 def _receipt(doc, org, division):
@@ -77,8 +77,18 @@ def test_pages_walk_a_draft_to_distribution(client, org):
                      page="/documents/").status_code == 409
     client.post("/logout", data={"csrf_token": csrf_from(client.get("/").get_data(as_text=True))})
     login(client, "county_leader")
-    assert post_form(client, f"/documents/{doc.id}/action/signoff", {"version": doc.version, "text": "同意"},
-                     page="/documents/").status_code == 302
+    # The leader signs off in his Approvals to-do; the document page links there.
+    show = client.get(f"/documents/{doc.id}").get_data(as_text=True)
+    assert f"/approvals/{doc.signoff_request_id}" in show
+    todo = client.get("/approvals/").get_data(as_text=True)
+    assert "关于秸秆禁烧的通知" in todo and f"/approvals/{doc.signoff_request_id}" in todo
+    task = approval_task(org.actor("county_leader"), "docflow.signoff", doc.id)
+    assert post_form(client, f"/approvals/{doc.signoff_request_id}/act",
+                     {"action": "approve", "task_id": task.id, "opinion": "同意印发"},
+                     page=f"/approvals/{doc.signoff_request_id}").status_code == 302
+    db.session.refresh(doc)
+    assert doc.state == "signed" and doc.signer_name == "宋立新" and doc.sign_opinion == "同意印发"
+    assert "同意印发" in client.get(f"/documents/{doc.id}").get_data(as_text=True)
     client.post("/logout", data={"csrf_token": csrf_from(client.get("/").get_data(as_text=True))})
     login(client, "county_clerk")
     for name in ("recheck", "number", "seal", "distribute"):

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from office.approvals import service as approvals
 from office.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from office.extensions import db
 from office.forms import service as forms
@@ -18,6 +19,23 @@ from tests.forms.conftest import DEADLINE, sub_of
 
 def fill(clerk, sub, **values):
     forms.save(clerk, sub.id, {k: str(v) for k, v in values.items()})
+
+
+def review_task(actor, sub):
+    """The actor's open approval task on a submission (review goes through the approvals engine)."""
+    from office.forms import review
+
+    task = review.open_task(actor, sub)
+    assert task is not None, f"{actor.name} has no approval task on submission {sub.id}"
+    return task
+
+
+def approve_task(actor, sub, opinion=""):
+    approvals.approve(actor, review_task(actor, sub).id, opinion=opinion)
+
+
+def return_task(actor, sub, opinion):
+    approvals.return_task(actor, review_task(actor, sub).id, to="drafter", opinion=opinion)
 
 
 @pytest.fixture
@@ -56,10 +74,12 @@ def test_county_cannot_approve_before_townships_and_approval_locks(city_task, ca
         forms.submit(town2, s2.id)
     forms.submit(town2, s2.id, warning_reason="New estate handed over")
     forms.submit(town, s1.id)
-    # Only the level above reviews; the township cannot approve itself.
+    # Only the level above reviews (its approval task); the township cannot approve itself.
     with pytest.raises(PermissionDenied):
         forms.approve(town, s1.id)
-    forms.approve(county, s1.id)
+    assert review_task(county, s1)
+    approve_task(county, s1, "OK")
+    assert sub_of(city_task, t1).state == "approved" and sub_of(city_task, t1).review_note == "OK"
     # The county cannot report up (nor the city approve it) while a township is not approved.
     with pytest.raises(Conflict, match="not approved"):
         forms.submit(county, county_sub.id)
@@ -71,7 +91,7 @@ def test_county_cannot_approve_before_townships_and_approval_locks(city_task, ca
     pop = forms.issue_task(county, template_code="POP", period="2025Q3", deadline=DEADLINE)
     with pytest.raises(Conflict, match="locked"):
         fill(town, sub_of(pop, t1), POP_MALE=1, POP_FEMALE=2)
-    # Returned with a note: unlocked and editable again.
+    # Returned with a note (an approved report, by the reviewing unit): unlocked and editable again.
     with pytest.raises(ValidationError):
         forms.return_submission(county, s1.id, note="")
     forms.return_submission(county, s1.id, note="Check the households")
@@ -79,10 +99,18 @@ def test_county_cannot_approve_before_townships_and_approval_locks(city_task, ca
     fill(town, s1, DIBAO_HH=41)
     assert forms.get_value("DIBAO_HH", t1.id, "2025Q3").value_text == "41"
     forms.submit(town, s1.id)
-    forms.approve(county, s1.id)
-    forms.approve(county, s2.id)
+    # Returned through the approval task: unlocked, the note kept.
+    return_task(county, s1, "One more check")
+    assert sub_of(city_task, t1).state == "returned" and sub_of(city_task, t1).review_note == "One more check"
+    forms.submit(town, s1.id)
+    approve_task(county, s1)
+    approve_task(county, s2)
     forms.submit(county, county_sub.id)
-    forms.approve(city, county_sub.id)
+    # The city reviews the county's roll-up through its approval task.
+    with pytest.raises(PermissionDenied):
+        forms.approve(county, county_sub.id)
+    approve_task(city, county_sub)
+    assert sub_of(city_task, catalogue.unit("330106")).state == "approved"
     # Once the county has reported, it must be returned before a township can be.
     with pytest.raises(Conflict):
         forms.return_submission(county, s1.id, note="again")
@@ -125,9 +153,14 @@ def test_fill_and_review_through_views(city_task, catalogue, client):
     client.post("/logout", data={"csrf_token": csrf_from(page)})
     login(client, "county_clerk")
     page = client.get(f"/reports/submissions/{s1.id}").get_data(as_text=True)
+    assert 'class="approval-link"' in page and 'data-approval-state="running"' in page
+    # The review is an approval task in the county clerk's Approvals to-do.
+    assert "Report:" in client.get("/approvals/").get_data(as_text=True)
     r = client.post(f"/reports/submissions/{s1.id}/approve", data={"csrf_token": csrf_from(page)})
     assert r.status_code == 302
     assert sub_of(city_task, catalogue.unit("330106109")).state == "approved"
+    page = client.get(f"/reports/submissions/{s1.id}").get_data(as_text=True)
+    assert 'data-approval-state="approved"' in page
     assert client.get(f"/reports/tasks/{city_task.id}").status_code == 200
     assert client.get("/reports/").status_code == 200
     todo = client.get("/todo").get_data(as_text=True)
