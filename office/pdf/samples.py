@@ -57,7 +57,7 @@ def notice(**overrides) -> OfficialDocument:
 
 
 def long_document(pages: int = 50) -> OfficialDocument:
-    """About ``pages`` pages of body text (for the benchmark)."""
+    """At least ``pages`` pages of body text (for the benchmark): about five paragraphs a page."""
     para = NOTICE_BODY.split("\n")[2]
-    text = "\n".join(f"{i}.{para}" if i % 4 else f"（{i}）{para}" for i in range(1, pages * 4))
+    text = "\n".join(f"{i}.{para}" if i % 4 else f"（{i}）{para}" for i in range(1, pages * 5))
     return notice(body=parse_body(text), title="浙江省人民政府关于印发长篇文件版式测试方案的通知")
