@@ -26,7 +26,7 @@ from office.pdf.types import cn_date
 log = logging.getLogger(__name__)
 
 # Bump when a template changes its output in a way its source hash would not show (CSS in Python).
-TEMPLATE_VERSION = "2026.11.1"
+TEMPLATE_VERSION = "2026.11.2"
 TEMPLATES = {
     "document": "pdf/document.html",
     "outgoing_sheet": "pdf/outgoing_sheet.html",
@@ -155,8 +155,8 @@ def html_to_pdf(html: str, fetcher: RestrictedFetcher | None = None, *, archival
 
     fetcher = fetcher or make_fetcher()
     started = time.perf_counter()
-    doc = weasyprint.HTML(string=html, base_url=static_dir().as_uri() + "/", url_fetcher=fetcher) \
-        .render(font_config=font_config())
+    source = weasyprint.HTML(string=html, base_url=static_dir().as_uri() + "/", url_fetcher=fetcher)
+    doc = banji_on_last_face(source, source.render(font_config=font_config()))
     options = {"pdf_variant": "pdf/a-3b"} if archival else {}
     pdf = doc.write_pdf(**options)
     if fetcher.refused:
@@ -165,6 +165,46 @@ def html_to_pdf(html: str, fetcher: RestrictedFetcher | None = None, *, archival
 
     return RenderResult(pdf, len(doc.pages), time.perf_counter() - started, list(fetcher.refused),
                         seal_boxes(doc))
+
+
+# The 版记 alone on a page: every other element of the page hidden, no page number.
+_BANJI_PAGE_CSS = """
+@page { @bottom-left { content: none !important; } @bottom-right { content: none !important; } }
+.f-body > :not(.banji) { display: none !important; }
+.banji { float: none !important; position: fixed !important; left: 0; right: 0; bottom: 0; }
+"""
+
+
+def _has_content(box) -> bool:
+    from weasyprint.formatting_structure import boxes
+
+    return any((isinstance(b, boxes.TextBox) and b.text.strip()) or isinstance(b, boxes.ReplacedBox)
+               for b in box.descendants())
+
+
+def banji_on_last_face(source, doc):
+    """Put the 版记 on the last face of a double-sided print (GB/T 9704-2012 7.4, 7.5).
+
+    Documents are printed on both sides, so the 版记 belongs at the foot of an even page. When the
+    text ends on an odd page the 版记 (laid out as a footnote there) is lifted off it and set alone
+    on the next, even page, without a page number; a page left empty by that (the text ended on the
+    page before) becomes the unnumbered blank page the standard allows before the 版记 page. Only the
+    one-page 版记 is laid out again, never the document.
+    """
+    from weasyprint import CSS
+    from weasyprint.formatting_structure import boxes
+
+    last = doc.pages[-1]._page_box
+    notes = [c for c in last.children if isinstance(c, boxes.FootnoteAreaBox) and _has_content(c)]
+    if len(doc.pages) % 2 == 0 or not notes:
+        return doc
+    root = last.children[0]
+    keep = [c for c in last.children if c not in notes]
+    if not _has_content(root):
+        keep = [c for c in keep if not isinstance(c, boxes.MarginBox)]
+    last.children = tuple(keep)
+    face = source.render(font_config=font_config(), stylesheets=[CSS(string=_BANJI_PAGE_CSS)])
+    return doc.copy(doc.pages + face.pages[-1:])
 
 
 def render_pdf(obj, *, archival: bool = False, sign_unit: str = "",

@@ -68,7 +68,10 @@ def test_margins_and_text_block(notice_pdf):
     _, result = notice_pdf
     with pdfplumber.open(io.BytesIO(result.pdf)) as pdf:
         assert len(pdf.pages) >= 4
-        for page in pdf.pages:
+        banji = [c for c in _chars(pdf.pages[-1]) if round(c["size"]) == 14]
+        assert GRID.left - 0.5 < min(c["x0"] for c in banji) / MM
+        assert max(c["x1"] for c in banji) / MM < GRID.left + GRID.width + 0.5
+        for page in pdf.pages[:-1]:  # the last face holds only the 版记
             assert abs(page.width / MM - 210) < 0.5 and abs(page.height / MM - 297) < 0.5
             body = [c for c in _chars(page) if round(c["size"]) == 16]
             left = min(c["x0"] for c in body) / MM
@@ -131,7 +134,8 @@ def test_page_numbers_odd_right_even_left(notice_pdf):
     _, result = notice_pdf
     ch14 = 14 / MM
     with pdfplumber.open(io.BytesIO(result.pdf)) as pdf:
-        for n, page in enumerate(pdf.pages, 1):
+        assert len(pdf.pages) >= 3
+        for n, page in enumerate(pdf.pages[:-1], 1):  # the last face holds only the 版记, unnumbered
             nums = [c for c in _chars(page) if round(c["size"]) == 14 and _baseline_mm(c, page.height) > 262]
             assert "".join(c["text"] for c in nums) == f"—{n}—"
             top = min(_em_top_mm(c, page.height) for c in nums)
@@ -155,6 +159,41 @@ def test_banji_at_foot_of_last_page(notice_pdf):
         assert all(r["width"] / MM == pytest.approx(156, abs=1) for r in black)
         for earlier in pdf.pages[:-1]:
             assert "抄送" not in (earlier.extract_text() or "")
+
+
+def _numbered(page) -> str:
+    return "".join(c["text"] for c in _chars(page) if round(c["size"]) == 14 and _baseline_mm(c, page.height) > 262)
+
+
+def test_banji_goes_to_an_even_last_face_without_a_number(app):
+    """Printed double-sided, the 版记 is on the back of the last sheet: an even page. When the text
+    ends on an odd page it goes alone onto the next page, unnumbered; when the text fills an even
+    page, a blank unnumbered page comes first (GB/T 9704-2012 7.5)."""
+    para = samples.NOTICE_BODY.split("\n")[2]
+    seen = set()
+    for paras, short in ((0, 1), (5, 1), (10, 1), (2, 10)):
+        doc = samples.notice(body=parse_body("\n".join([para] * paras + ["短句。"] * short)))
+        with app.app_context():
+            result = render_pdf(doc)
+        with pdfplumber.open(io.BytesIO(result.pdf)) as pdf:
+            pages = pdf.pages
+            assert len(pages) % 2 == 0 and result.pages == len(pages)
+            assert "抄送" in pages[-1].extract_text()
+            assert all("抄送" not in (p.extract_text() or "") for p in pages[:-1])
+            text_ends = max(i for i, p in enumerate(pages, 1) if any(round(c["size"]) == 16 for c in _chars(p)))
+            if text_ends == len(pages):  # the text ends on an even page: the 版记 shares it, numbered
+                assert _numbered(pages[-1]) == f"—{len(pages)}—"
+                seen.add("shared")
+            else:  # the 版记 alone on the last page, unnumbered
+                assert _numbered(pages[-1]) == ""
+                assert not [c for c in _chars(pages[-1]) if round(c["size"]) == 16]
+                if text_ends == len(pages) - 2:  # and the blank page before it, unnumbered too
+                    assert _chars(pages[-2]) == []
+                    seen.add("blank")
+                else:
+                    assert text_ends == len(pages) - 1
+                    seen.add("alone")
+    assert seen == {"shared", "alone", "blank"}  # every case was exercised
 
 
 def test_signature_block_never_alone_on_a_page(app):
