@@ -186,7 +186,8 @@ def submission(sub_id: int):
     sub = tasks.get_submission(actor, sub_id)
     editable = sub.kind == "leaf" and sub.state in tasks.OPEN and tasks.may_fill(actor, sub)
     sections = tasks.form_view(sub) if sub.kind == "leaf" else []
-    checks = tasks.check(sub) if sub.kind == "leaf" else None
+    # Checks speak of stored values: before the first save the page shows prefills, not errors.
+    checks = tasks.check(sub) if sub.kind == "leaf" and sub.field_status else None
     kids = tasks.children(sub)
     return render_template("forms/submission.html", sub=sub, sections=sections, editable=editable,
                            checks=checks, children=kids, may_review=review.may_decide(actor, sub),

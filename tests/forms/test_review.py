@@ -142,10 +142,18 @@ def test_fill_and_review_through_views(city_task, catalogue, client):
     login(client, "town_clerk")
     page = client.get(f"/reports/submissions/{s1.id}").get_data(as_text=True)
     assert 'name="f_DIBAO_HH"' in page
+    # A fresh page shows its prefills (if any), not "required" errors before anything was saved.
+    assert "is required" not in page
     token = csrf_from(page)
     r = client.post(f"/reports/submissions/{s1.id}/save", data={
+        "csrf_token": token, "f_POP_TOTAL": "", "f_DIBAO_HH": "30", "v_POP_TOTAL": "0", "v_DIBAO_HH": "0",
+        "action": "save", "version": s1.version})
+    assert r.status_code == 302
+    page = client.get(f"/reports/submissions/{s1.id}").get_data(as_text=True)
+    assert "Registered population is required." in page  # a saved draft is checked
+    r = client.post(f"/reports/submissions/{s1.id}/save", data={
         "csrf_token": token, "f_POP_TOTAL": "5000", "f_DIBAO_HH": "30", "v_POP_TOTAL": "0", "v_DIBAO_HH": "0",
-        "action": "submit", "version": s1.version})
+        "action": "submit", "version": sub_of(city_task, catalogue.unit("330106109")).version})
     assert r.status_code == 302
     assert sub_of(city_task, catalogue.unit("330106109")).state == "submitted"
     page = client.get(f"/reports/submissions/{s1.id}").get_data(as_text=True)
