@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app office
 export OFFICE_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export OFFICE_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install system-deps translations run serve worker test test-sqlite test-postgres lint bench clean
+.PHONY: install system-deps translations run serve worker test test-sqlite test-postgres acceptance lint bench clean
 
 install: system-deps $(VENV)/.installed translations
 
@@ -39,6 +39,13 @@ test-sqlite:
 
 test-postgres:
 	OFFICE_TEST_BACKEND=postgres $(BIN)/pytest -q -m "not browser"
+
+# Load: a fresh PostgreSQL database with the demo province, gunicorn, 2 RQ workers, a throwaway Redis;
+# 50 simulated users for 60 s; fails on any error, prints p95. (The fault tests run in test-postgres.)
+ACCEPTANCE_USERS ?= 50
+ACCEPTANCE_SECONDS ?= 60
+acceptance: install
+	timeout 900 $(BIN)/python -m bench.acceptance --users $(ACCEPTANCE_USERS) --seconds $(ACCEPTANCE_SECONDS)
 
 lint: install
 	$(BIN)/ruff check office tests bench

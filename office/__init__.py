@@ -44,6 +44,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)
     if app.config["ENV_NAME"] == "production" and app.config["SECRET_KEY"].startswith("dev-only"):
         raise RuntimeError("SECRET_KEY must be set in production")
+    from office.audit.service import MIN_RETENTION_DAYS
+
+    if int(app.config["AUDIT_RETENTION_DAYS"]) < MIN_RETENTION_DAYS:
+        raise RuntimeError(f"OFFICE_AUDIT_RETENTION_DAYS must be at least {MIN_RETENTION_DAYS} (audit logs are "
+                           f"kept at least six months)")
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))

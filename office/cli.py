@@ -69,6 +69,61 @@ def init_app(app: Flask) -> None:
         body = write_anchor()
         click.echo(f"anchored seq {body['seq']} at {body['at']}")
 
+    @app.cli.command("audit-purge")
+    def audit_purge_cmd():
+        """Delete audit events older than OFFICE_AUDIT_RETENTION_DAYS (at least 180); run as the owner."""
+        from office.audit.service import purge_expired, retention_days
+
+        result = purge_expired()
+        click.echo(f"retention {retention_days()} days: purged {result['purged']} events older than "
+                   f"{result['cutoff']}; the chain now starts after seq {result['floor_seq']}")
+
+    @app.cli.command("db-grants")
+    @click.option("--role", default=None, help="The application's role (default: OFFICE_DB_APP_ROLE).")
+    def db_grants_cmd(role):
+        """PostgreSQL: let the application role use every table but never UPDATE/DELETE the audit log."""
+        from office.dbroles import GrantError, apply_grants
+
+        role = role or current_app.config.get("DB_APP_ROLE")
+        if not role:
+            click.echo("error: name the role with --role or OFFICE_DB_APP_ROLE", err=True)
+            sys.exit(2)
+        try:
+            for statement in apply_grants(role):
+                click.echo(statement)
+        except GrantError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(dir_okay=False))
+    def backup_cmd(path):
+        """Write the database and the stored files to PATH (.tar.gz)."""
+        from office.backup import backup
+
+        manifest = backup(path)
+        click.echo(f"backup written to {path}: {sum(manifest['tables'].values())} rows in "
+                   f"{len(manifest['tables'])} tables, schema {', '.join(manifest['revisions'])}")
+
+    @app.cli.command("restore")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--force", is_flag=True, help="Replace a database that already holds data.")
+    def restore_cmd(path, force):
+        """Replace the database rows and the stored files with the backup at PATH."""
+        from office.actor import Actor
+        from office.audit import service as audit
+        from office.backup import BackupError, restore
+
+        try:
+            manifest = restore(path, force=force)
+        except BackupError as exc:
+            click.echo(f"error: {exc}; nothing was changed", err=True)
+            sys.exit(1)
+        audit.record(Actor.system("restore"), "system.restored", object_type="backup",
+                     after={"file": str(path), "rows": sum(manifest["tables"].values())})
+        db.session.commit()
+        click.echo(f"restored {sum(manifest['tables'].values())} rows and the stored files from {path}")
+
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Quit when the queue is empty.")
     def worker_cmd(burst):

@@ -66,6 +66,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "JOBS_QUEUE": os.environ.get("OFFICE_JOBS_QUEUE", "office"),
         "JOBS_MAX_ATTEMPTS": _int("OFFICE_JOBS_MAX_ATTEMPTS", 4),
         "JOBS_TIMEOUT_SECONDS": _int("OFFICE_JOBS_TIMEOUT_SECONDS", 600),
+        # An RQ work horse refreshes its job's heartbeat this often; three missed beats = dead worker.
+        "JOBS_HEARTBEAT_SECONDS": _int("OFFICE_JOBS_HEARTBEAT_SECONDS", 10),
         # Mail
         "SMTP_HOST": os.environ.get("SMTP_HOST") or None,
         "SMTP_PORT": _int("SMTP_PORT", 25),
@@ -77,6 +79,10 @@ def load_config(overrides: dict | None = None) -> dict:
         # Signed daily digests of the audit chain head, kept outside the database.
         "AUDIT_ANCHOR_DIR": os.environ.get("OFFICE_AUDIT_ANCHOR_DIR") or None,
         "AUDIT_ANCHOR_KEY": os.environ.get("OFFICE_AUDIT_ANCHOR_KEY") or None,
+        # Audit events are kept at least this long (180 days is the legal minimum; less is refused).
+        "AUDIT_RETENTION_DAYS": _int("OFFICE_AUDIT_RETENTION_DAYS", 180),
+        # PostgreSQL role the web and worker processes log in as (``flask db-grants`` restricts it).
+        "DB_APP_ROLE": os.environ.get("OFFICE_DB_APP_ROLE") or None,
     }
     # Module settings: only set when the environment says so, otherwise each module's default holds.
     optional = {

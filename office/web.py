@@ -30,6 +30,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from office.actor import Actor, actor_for_post
 from office.errors import OfficeError
@@ -276,7 +277,18 @@ def _wants_json() -> bool:
 def _error(status: int, message: str):
     if _wants_json():
         return jsonify(error=message), status
-    return render_template("errors/error.html", status=status, message=message), status
+    try:
+        return render_template("errors/error.html", status=status, message=message), status
+    except Exception:  # noqa: BLE001 - the page chrome needs the database; never show a traceback
+        log.exception("error page for %s could not be rendered", status)
+        g.degraded = True
+        try:
+            return render_template("errors/error.html", status=status, message=message), status
+        except Exception:  # noqa: BLE001
+            from markupsafe import escape
+
+            return (f"<!doctype html><title>{status}</title><h1>{status}</h1><p>{escape(message)}</p>",
+                    status, {"Content-Type": "text/html; charset=utf-8"})
 
 
 DEFAULT_MESSAGES = {
@@ -288,7 +300,15 @@ DEFAULT_MESSAGES = {
     409: _l("Someone has already handled this, or it was changed by someone else."),
     413: _l("The upload is too large."),
     500: _l("Something went wrong on our side. The error has been logged."),
+    503: _l("The database cannot be reached at the moment. Nothing was saved; please try again shortly."),
 }
+
+
+def _rollback_quietly() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is gone; the pool drops it
+        log.warning("rollback failed", exc_info=True)
 
 
 def init_app(app: Flask) -> None:
@@ -344,8 +364,21 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(500)
     def _server_error(exc):
-        db.session.rollback()
+        _rollback_quietly()
         return _error(500, str(DEFAULT_MESSAGES[500]))
+
+    @app.errorhandler(DBAPIError)
+    def _database_down(exc: DBAPIError):
+        # The server went away mid-request (stopped, restarted, connection cut): the transaction
+        # never committed, so nothing of it is stored. Only connection loss is a 503.
+        if not (exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)):
+            _rollback_quietly()
+            log.exception("database error")
+            return _error(500, str(DEFAULT_MESSAGES[500]))
+        log.error("database unreachable during %s %s: %s", request.method, request.path, exc.orig)
+        _rollback_quietly()
+        g.degraded = True  # the page chrome would query the database again
+        return _error(503, str(DEFAULT_MESSAGES[503]))
 
     @app.after_request
     def _headers(resp):
@@ -356,13 +389,19 @@ def init_app(app: Flask) -> None:
         h.setdefault("X-Content-Type-Options", "nosniff")
         h.setdefault("Referrer-Policy", "same-origin")
         h.setdefault("X-Frame-Options", "DENY")
-        if current_user and current_user.is_authenticated and not request.path.startswith("/static/"):
+        try:
+            signed_in = bool(current_user and current_user.is_authenticated)
+        except Exception:  # noqa: BLE001 - the database is down: assume a record page
+            signed_in = True
+        if signed_in and not request.path.startswith("/static/"):
             h["Cache-Control"] = "no-store"
         return resp
 
     @app.context_processor
     def _context():
         ctx = {"languages": [("zh_CN", "简体中文"), ("en", "English")], "current_lang": select_locale()}
+        if g.get("degraded"):
+            return ctx
         if current_user.is_authenticated:
             from office.notifications.service import unread_count
 

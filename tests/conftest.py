@@ -42,14 +42,15 @@ def service_missing(what: str):
 
 # --- report for .ci/run ------------------------------------------------------------------------
 
-_counts = {"passed": 0, "failed": 0, "redis_passed": 0, "browser_passed": 0, "postgres_passed": 0}
+_counts = {"passed": 0, "failed": 0, "redis_passed": 0, "browser_passed": 0, "postgres_passed": 0,
+           "faults_passed": 0}
 
 
 def pytest_runtest_logreport(report):
     if report.when == "call":
         if report.passed:
             _counts["passed"] += 1
-            for marker in ("redis", "browser", "postgres"):
+            for marker in ("redis", "browser", "postgres", "faults"):
                 if marker in report.keywords:
                     _counts[f"{marker}_passed"] += 1
         elif report.failed:

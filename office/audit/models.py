@@ -44,3 +44,6 @@ class AuditHead(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
     hash: Mapped[str] = mapped_column(String(64))
+    # Retention: events up to floor_seq were purged; the chain resumes from floor_hash.
+    floor_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    floor_hash: Mapped[str] = mapped_column(String(64), default="0" * 64, server_default="0" * 64)

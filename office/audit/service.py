@@ -6,10 +6,11 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from office.actor import Actor
@@ -19,6 +20,8 @@ from office.timeutil import utcnow
 
 GENESIS = "0" * 64
 HEAD_ID = 1
+# Network Security Law art. 21 / MLPS 2.0 level 3: logs are kept at least six months.
+MIN_RETENTION_DAYS = 180
 
 
 def _dump(value: Any) -> str:
@@ -128,10 +131,13 @@ def verify(batch: int = 5000) -> VerifyResult:
 
 
 def _verify(session: Session, batch: int) -> VerifyResult:
-    expected_prev = GENESIS
-    expected_seq = 1
+    head = session.get(AuditHead, HEAD_ID)
+    # After a retention purge the chain resumes after the last purged event.
+    floor_seq = head.floor_seq if head is not None else 0
+    expected_prev = head.floor_hash if head is not None and floor_seq else GENESIS
+    expected_seq = floor_seq + 1
     checked = 0
-    last_seq = 0
+    last_seq = floor_seq
     while True:
         rows = session.execute(
             select(AuditEvent).where(AuditEvent.seq >= expected_seq).order_by(AuditEvent.seq).limit(batch)
@@ -203,15 +209,58 @@ def check_anchors() -> VerifyResult | None:
     if not d.is_dir():
         return None
     with Session(db.engine) as session:
+        head = session.get(AuditHead, HEAD_ID)
+        floor = head.floor_seq if head is not None else 0
         for f in sorted(d.glob("*.json")):
             body = json.loads(f.read_text())
             if not hmac.compare_digest(body.get("signature", ""),
                                        _sign({k: body.get(k) for k in ("seq", "hash", "at")})):
                 return VerifyResult(False, 0, f"anchor {f.name} has a bad signature")
-            if body["seq"] == 0:
-                continue
+            if body["seq"] == 0 or body["seq"] <= floor:
+                continue  # nothing anchored yet, or purged after its retention period
             ev = session.execute(select(AuditEvent).where(AuditEvent.seq == body["seq"])).scalar_one_or_none()
             if ev is None or ev.hash != body["hash"]:
                 return VerifyResult(False, 0, f"event seq {body['seq']} anchored on {body['at'][:10]} is gone "
                                     f"or altered: the chain was truncated or rewritten", seq=body["seq"])
     return None
+
+
+# --- retention ------------------------------------------------------------------------------------
+
+
+def retention_days() -> int:
+    """The configured retention, never below the legal minimum."""
+    from flask import current_app
+
+    return max(int(current_app.config.get("AUDIT_RETENTION_DAYS") or MIN_RETENTION_DAYS), MIN_RETENTION_DAYS)
+
+
+def purge_expired(now=None) -> dict:
+    """Delete the oldest events that are past the retention period, and nothing younger.
+
+    Only a contiguous run from the start of the chain goes (so the rest still verifies from the
+    new floor); the purge itself is an audit event. Needs DELETE on ``audit_event``, which the
+    application's database role does not have: operators run ``flask audit-purge`` as the owner."""
+    now = now or utcnow()
+    cutoff = now - timedelta(days=retention_days())
+    head = db.session.execute(select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()).scalar_one()
+    first_young = db.session.execute(
+        select(func.min(AuditEvent.seq)).where(AuditEvent.created_at >= cutoff)).scalar()
+    q = select(func.max(AuditEvent.seq)).where(AuditEvent.created_at < cutoff)
+    if first_young is not None:
+        q = q.where(AuditEvent.seq < first_young)
+    last_old = db.session.execute(q).scalar()
+    if last_old is None:
+        db.session.rollback()
+        return {"purged": 0, "floor_seq": head.floor_seq, "cutoff": cutoff.isoformat(timespec="seconds")}
+    floor_hash = db.session.execute(select(AuditEvent.hash).where(AuditEvent.seq == last_old)).scalar_one()
+    n = db.session.execute(
+        delete(AuditEvent).where(AuditEvent.seq <= last_old, AuditEvent.created_at < cutoff)
+    ).rowcount
+    head.floor_seq = last_old
+    head.floor_hash = floor_hash
+    db.session.flush()
+    result = {"purged": n, "floor_seq": last_old, "cutoff": cutoff.isoformat(timespec="seconds")}
+    record(Actor.system(), "audit.purged", object_type="audit", after=result)
+    db.session.commit()
+    return result

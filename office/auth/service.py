@@ -160,7 +160,8 @@ def check_role_set(roles: set[str]) -> None:
     unknown = roles - ALL_ROLES
     if unknown:
         raise ValidationError(_("Unknown role: %(r)s", r=", ".join(sorted(unknown))))
-    if len(roles & SEPARATED_ADMIN_ROLES) > 1:
+    # A unit administrator manages accounts and roles: with any of the three it would merge duties.
+    if len(roles & SEPARATED_ADMIN_ROLES) > 1 or (roles & SEPARATED_ADMIN_ROLES and Role.UNIT_ADMIN in roles):
         raise ValidationError(_("System, security and audit administration are separated duties: "
                                 "one account may hold only one of them."))
 
@@ -169,7 +170,7 @@ def _user_admin_roles(user_id: int, except_post: int | None = None) -> set[str]:
     q = select(PostRole.role).join(Post, Post.id == PostRole.post_id).where(Post.user_id == user_id)
     if except_post:
         q = q.where(Post.id != except_post)
-    return set(db.session.execute(q).scalars()) & SEPARATED_ADMIN_ROLES
+    return set(db.session.execute(q).scalars()) & (SEPARATED_ADMIN_ROLES | {Role.UNIT_ADMIN})
 
 
 def _require_user_admin(actor: Actor, unit: Unit, operation: str, roles: set[str] = frozenset()) -> None:
@@ -214,10 +215,12 @@ def set_post_roles(actor: Actor, post: Post, roles: set[str], rank: int | None =
     check_role_set(roles)
     before = {"roles": sorted(post.roles), "rank": post.rank, "title": post.title}
     _require_user_admin(actor, post.unit, "roles", (roles ^ set(post.roles)))
-    if (roles & SEPARATED_ADMIN_ROLES) and _user_admin_roles(post.user_id, except_post=post.id) - roles:
+    other_posts = _user_admin_roles(post.user_id, except_post=post.id)
+    if ((roles & SEPARATED_ADMIN_ROLES) and other_posts - roles) or \
+            (other_posts & SEPARATED_ADMIN_ROLES and roles & (SEPARATED_ADMIN_ROLES | {Role.UNIT_ADMIN}) - other_posts):
         raise ValidationError(_("System, security and audit administration are separated duties: "
                                 "one account may hold only one of them."))
-    if actor.user_id == post.user_id and (roles ^ set(post.roles)) & SEPARATED_ADMIN_ROLES:
+    if actor.user_id == post.user_id and roles != set(post.roles):
         raise PermissionDenied(_("Nobody may change his own administrator roles."))
     post.role_rows = [PostRole(role=r) for r in sorted(roles)]
     post.rank = rank if Role.LEADER in roles else None

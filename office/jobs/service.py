@@ -124,6 +124,7 @@ def dispatch_pending(app: Flask | None = None, stale_after: timedelta | None = N
                     Job.status == JobStatus.PENDING,
                     # A runner died mid-job (kill -9): give it back.
                     (Job.status == JobStatus.RUNNING) & (Job.started_at < cutoff),
+                    _dead_worker(app),
                     (Job.status == JobStatus.QUEUED) & (Job.queued_at < cutoff),
                 )
             ).order_by(Job.id).limit(1000)
@@ -134,18 +135,56 @@ def dispatch_pending(app: Flask | None = None, stale_after: timedelta | None = N
     return len(ids)
 
 
+def _dead_worker(app: Flask):
+    """A running job whose work horse stopped beating (killed, machine lost): it is run again."""
+    missed = utcnow() - timedelta(seconds=3 * app.config["JOBS_HEARTBEAT_SECONDS"])
+    return (Job.status == JobStatus.RUNNING) & Job.heartbeat_at.isnot(None) & (Job.heartbeat_at < missed)
+
+
 # --- execution ------------------------------------------------------------------------------
 
 
-def run_job(job_id: int, *, reraise: bool = False) -> str:
-    """Run one outbox job once. Claims the row atomically so a job handed out twice runs once."""
+class _Heartbeat:
+    """Refreshes ``Job.heartbeat_at`` from a thread of the process running the job."""
+
+    def __init__(self, app: Flask, job_id: int):
+        self.app, self.job_id = app, job_id
+        self.every = app.config["JOBS_HEARTBEAT_SECONDS"]
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"office-job-{job_id}-heartbeat", daemon=True)
+
+    def _beat(self) -> None:
+        while not self.stop.wait(self.every):
+            try:
+                with self.app.app_context(), db.engine.begin() as conn:
+                    conn.execute(update(Job).where(Job.id == self.job_id, Job.status == JobStatus.RUNNING)
+                                 .values(heartbeat_at=utcnow()))
+            except Exception as exc:  # noqa: BLE001 - the next beat tries again
+                log.warning("heartbeat of job %s: %s", self.job_id, exc)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(timeout=30)
+
+
+def run_job(job_id: int, *, reraise: bool = False, heartbeat: bool = False) -> str:
+    """Run one outbox job once. Claims the row atomically so a job handed out twice runs once.
+
+    With ``heartbeat`` (RQ work horses) the row's heartbeat is refreshed while the job runs, so a
+    worker killed mid-job is noticed within three beats and its job is claimed again."""
+    app = current_app._get_current_object()
     now = utcnow()
     claimed = db.session.execute(
         update(Job)
         .where(Job.id == job_id, Job.status.in_([JobStatus.PENDING, JobStatus.QUEUED, JobStatus.RUNNING]))
         .where(or_(Job.status != JobStatus.RUNNING, Job.started_at < now - timedelta(
-            seconds=current_app.config["JOBS_TIMEOUT_SECONDS"])))
-        .values(status=JobStatus.RUNNING, started_at=now, attempts=Job.attempts + 1)
+            seconds=app.config["JOBS_TIMEOUT_SECONDS"]), _dead_worker(app)))
+        .values(status=JobStatus.RUNNING, started_at=now, heartbeat_at=now if heartbeat else None,
+                attempts=Job.attempts + 1)
     ).rowcount
     db.session.commit()
     if not claimed:
@@ -155,8 +194,14 @@ def run_job(job_id: int, *, reraise: bool = False) -> str:
     try:
         if handler is None:
             raise LookupError(f"no job handler named {row.name!r}")
-        result = handler(**json.loads(row.payload or "{}"))
-        db.session.commit()
+        payload = json.loads(row.payload or "{}")
+        if heartbeat:
+            with _Heartbeat(app, job_id):
+                result = handler(**payload)
+                db.session.commit()
+        else:
+            result = handler(**payload)
+            db.session.commit()
     except Exception as exc:  # noqa: BLE001 - recorded on the row, then retried or failed
         db.session.rollback()
         row = db.session.get(Job, job_id)
@@ -259,7 +304,8 @@ class RQRunner(Runner):
                 )
                 with self.app.app_context():
                     db.session.execute(
-                        update(Job).where(Job.id == job_id, Job.status == JobStatus.PENDING)
+                        update(Job).where(Job.id == job_id, or_(Job.status == JobStatus.PENDING,
+                                                                _dead_worker(self.app)))
                         .values(status=JobStatus.QUEUED, queued_at=utcnow())
                     )
                     db.session.commit()

@@ -34,6 +34,6 @@ def run_outbox_job(job_id: int) -> str:
             db.engine.dispose(close=False)
             _pid = os.getpid()
         try:
-            return run_job(job_id, reraise=True)
+            return run_job(job_id, reraise=True, heartbeat=True)
         finally:
             db.session.remove()

@@ -42,7 +42,9 @@ def test_concurrent_writes_one_value(app, issued, catalogue, first, via):
                 else:
                     forms.save(actor, sub_id, {"POP_TOTAL": value}, {"POP_TOTAL": version})
                 results.append("ok")
-            except Conflict:
+            except Conflict as exc:
+                # The loser is told, in words, and his value is not stored over the winner's.
+                assert "changed by someone else" in exc.message
                 results.append("conflict")
             finally:
                 db.session.remove()
