@@ -144,6 +144,7 @@ def _own_returned(actor: Actor, request_id: int, version) -> tuple[ApprovalReque
 
 def add_attachments(actor: Actor, request_id: int, files, *, version=None, commit: bool = True):
     """Add files to a returned request (before it is submitted again)."""
+    queries.get_request(actor, request_id)  # out of scope is 404 before anything else is said
     checked = _checked_files(files)
     if not checked:
         raise ValidationError(_("Choose a file."))

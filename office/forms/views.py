@@ -286,7 +286,7 @@ def datasets():
                                    data=f.read(), filename=f.filename)
         flash(_("%(n)d rows imported.", n=ds.row_count), "success")
         return redirect(url_for("forms.datasets"))
-    return render_template("forms/datasets.html", datasets=shared.list_datasets())
+    return render_template("forms/datasets.html", datasets=shared.list_datasets(actor=actor))
 
 
 
