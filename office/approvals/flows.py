@@ -214,6 +214,15 @@ def export_flow(flow: Flow) -> dict:
             "definition": flow.current_version.definition if flow.current_version else {}}
 
 
+def export_file(actor: Actor, flow_id: int) -> tuple[str, str]:
+    """(file name, JSON) of a flow the actor may read; the export is audited."""
+    flow = editable_flow(actor, flow_id)
+    name = f"flow-{flow.key}.json"
+    body = json.dumps(export_flow(flow), ensure_ascii=False, indent=2)
+    audit.record_download(actor, "approval_flow", flow.id, name, unit_id=flow.unit_id)
+    return name, body
+
+
 def import_flow(actor: Actor, data, unit_id: int | None = None) -> Flow:
     if isinstance(data, (str, bytes)):
         try:

@@ -176,7 +176,9 @@ def open_attachment(actor: Actor, request_id: int, attachment_id: int) -> tuple[
     att = db.session.get(StandaloneAttachment, attachment_id)
     if req.subject_type != SUBJECT or att is None or att.standalone_id != int(req.subject_id):
         raise NotFound(_("Not found."))
-    return att, storage.read_blob(STORAGE_AREA, att.sha256)
+    data = storage.read_blob(STORAGE_AREA, att.sha256)
+    audit.record_download(actor, "approval_attachment", att.id, att.name, unit_id=req.unit_id)
+    return att, data
 
 
 register_subject(SUBJECT, label=_l("Stand-alone request"), summary=_summary,

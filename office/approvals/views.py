@@ -414,10 +414,8 @@ def flow_edit(flow_id: int | None):
 @login_required
 def flow_export(flow_id: int):
     _require_editor()
-    flow = flows.editable_flow(current_actor(), flow_id)
-    body = json.dumps(flows.export_flow(flow), ensure_ascii=False, indent=2)
-    return Response(body, mimetype="application/json",
-                    headers={"Content-Disposition": f'attachment; filename="flow-{flow.key}.json"'})
+    name, body = flows.export_file(current_actor(), flow_id)
+    return Response(body, mimetype="application/json", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @bp.post("/flows/import")
