@@ -32,7 +32,7 @@ def test_no_get_changes_state(app, foreign):
         client = app.test_client()
         assert login(client, who).status_code == 302
         before, events = snapshot(), _events()
-        for rule, url in gets:
+        for _rule, url in gets:
             r = client.get(url)
             assert r.status_code < 500, f"{who}: GET {url} -> {r.status_code}"
             seen[r.status_code] += 1
