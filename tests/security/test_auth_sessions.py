@@ -171,7 +171,8 @@ def test_server_error_page_has_no_traceback(tmp_path):
     from office.web import public
 
     other = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}", "TESTING": False,
-                        "INSTANCE_DIR": str(tmp_path), "STORAGE_DIR": str(tmp_path / "s")})
+                        "INSTANCE_DIR": str(tmp_path), "STORAGE_DIR": str(tmp_path / "s"),
+                        "JOBS_INPROCESS_MODE": "sync", "REDIS_URL": None})
 
     @other.get("/boom")
     @public
