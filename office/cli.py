@@ -37,10 +37,17 @@ def init_app(app: Flask) -> None:
 
     @app.cli.command("demo")
     @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
-    def demo_cmd(if_empty):
+    @click.option("--outside-development", is_flag=True,
+                  help="Build the demo although OFFICE_ENV is not development (its accounts share a known password).")
+    def demo_cmd(if_empty, outside_development):
         """Build the demo province (Zhejiang) with organs, people and module demo content."""
         from office.demo import DEMO_PASSWORD, is_seeded, run_demo
 
+        env = current_app.config.get("ENV_NAME", "development")
+        if env != "development" and not outside_development:
+            click.echo(f"demo: refused, OFFICE_ENV is {env!r}: the demo accounts all use one published "
+                       "password. Use --outside-development on a throw-away installation only.", err=True)
+            sys.exit(2)
         if if_empty and is_seeded():
             click.echo("demo: database already seeded, nothing done")
             return

@@ -52,6 +52,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("OFFICE_SECURE_COOKIES", env == "production"),
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _bool("OFFICE_SECURE_COOKIES", env == "production"),
         "SESSION_IDLE_MINUTES": _int("OFFICE_SESSION_IDLE_MINUTES", 30),
         "SESSION_ABSOLUTE_HOURS": _int("OFFICE_SESSION_ABSOLUTE_HOURS", 12),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int("OFFICE_SESSION_ABSOLUTE_HOURS", 12)),

@@ -181,9 +181,21 @@ def save_flow(actor: Actor, *, key: str, name: str, definition, subject_type: st
 
 
 def _may_edit_flow(actor: Actor, flow: Flow) -> bool:
-    if actor.is_system or actor.has_role("sys_admin"):
+    """Global flows: the system administrator; a unit's flow: editors whose scope holds the unit."""
+    if actor.is_system:
         return True
-    return flow.unit_path is not None and bool(actor.unit_path) and flow.unit_path.startswith(actor.unit_path)
+    if flow.unit_path is None:
+        return actor.has_role("sys_admin")
+    return bool(actor.unit_path) and flow.unit_path.startswith(actor.unit_path)
+
+
+def editable_flow(actor: Actor, flow_id: int) -> Flow:
+    """A flow the actor may edit or use (and so read); a flow of a unit outside both is 404."""
+    _require_editor(actor)
+    flow = get_flow(flow_id)
+    if not (_may_edit_flow(actor, flow) or flow_usable_by(flow, actor)):
+        raise NotFound(_("No such flow."))
+    return flow
 
 
 def set_active(actor: Actor, flow: Flow, active: bool) -> None:
@@ -200,6 +212,15 @@ def export_flow(flow: Flow) -> dict:
     return {"key": flow.key, "name": flow.name, "subject_type": flow.subject_type,
             "version": flow.current_version.number if flow.current_version else 0,
             "definition": flow.current_version.definition if flow.current_version else {}}
+
+
+def export_file(actor: Actor, flow_id: int) -> tuple[str, str]:
+    """(file name, JSON) of a flow the actor may read; the export is audited."""
+    flow = editable_flow(actor, flow_id)
+    name = f"flow-{flow.key}.json"
+    body = json.dumps(export_flow(flow), ensure_ascii=False, indent=2)
+    audit.record_download(actor, "approval_flow", flow.id, name, unit_id=flow.unit_id)
+    return name, body
 
 
 def import_flow(actor: Actor, data, unit_id: int | None = None) -> Flow:

@@ -144,6 +144,7 @@ def _own_returned(actor: Actor, request_id: int, version) -> tuple[ApprovalReque
 
 def add_attachments(actor: Actor, request_id: int, files, *, version=None, commit: bool = True):
     """Add files to a returned request (before it is submitted again)."""
+    queries.get_request(actor, request_id)  # out of scope is 404 before anything else is said
     checked = _checked_files(files)
     if not checked:
         raise ValidationError(_("Choose a file."))
@@ -175,7 +176,9 @@ def open_attachment(actor: Actor, request_id: int, attachment_id: int) -> tuple[
     att = db.session.get(StandaloneAttachment, attachment_id)
     if req.subject_type != SUBJECT or att is None or att.standalone_id != int(req.subject_id):
         raise NotFound(_("Not found."))
-    return att, storage.read_blob(STORAGE_AREA, att.sha256)
+    data = storage.read_blob(STORAGE_AREA, att.sha256)
+    audit.record_download(actor, "approval_attachment", att.id, att.name, unit_id=req.unit_id)
+    return att, data
 
 
 register_subject(SUBJECT, label=_l("Stand-alone request"), summary=_summary,

@@ -382,7 +382,7 @@ def _node_rows(definition: dict) -> list[dict]:
 def flow_edit(flow_id: int | None):
     _require_editor()
     actor = current_actor()
-    flow = flows.get_flow(flow_id) if flow_id else None
+    flow = flows.editable_flow(actor, flow_id) if flow_id else None
     if request.method == "POST":
         f = request.form
         try:
@@ -414,10 +414,8 @@ def flow_edit(flow_id: int | None):
 @login_required
 def flow_export(flow_id: int):
     _require_editor()
-    flow = flows.get_flow(flow_id)
-    body = json.dumps(flows.export_flow(flow), ensure_ascii=False, indent=2)
-    return Response(body, mimetype="application/json",
-                    headers={"Content-Disposition": f'attachment; filename="flow-{flow.key}.json"'})
+    name, body = flows.export_file(current_actor(), flow_id)
+    return Response(body, mimetype="application/json", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @bp.post("/flows/import")
@@ -440,6 +438,7 @@ def flow_import():
 @login_required
 def flow_active(flow_id: int):
     _require_editor()
-    flows.set_active(current_actor(), flows.get_flow(flow_id), request.form.get("active") == "1")
+    actor = current_actor()
+    flows.set_active(actor, flows.editable_flow(actor, flow_id), request.form.get("active") == "1")
     return redirect(url_for("approvals.flow_list"))
 

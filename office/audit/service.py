@@ -115,6 +115,16 @@ class VerifyResult:
     event_id: int | None = None
 
 
+
+def record_download(actor: Actor, object_type: str, object_id: Any, filename: str, *,
+                    unit_id: int | None = None, action: str = "file.downloaded") -> AuditEvent:
+    """One event for an export or a download (who took which file of which record), committed now:
+    reading changes nothing else, so the event stands on its own."""
+    ev = record(actor, action, object_type=object_type, object_id=object_id, unit_id=unit_id,
+                after={"file": filename})
+    db.session.commit()
+    return ev
+
 def verify(batch: int = 5000) -> VerifyResult:
     """Walk the chain in order; report the first altered, missing or reordered event.
 

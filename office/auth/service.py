@@ -187,6 +187,8 @@ def create_user(actor: Actor, *, unit: Unit, username: str, name: str, password:
         raise ValidationError(_("User names use letters, digits, '.' and '_' only."))
     if not (name or "").strip():
         raise ValidationError(_("A name is required."))
+    if len(name.strip()) > 64:
+        raise ValidationError(_("A name has at most 64 characters."))
     roles = set(roles)
     check_role_set(roles)
     _require_user_admin(actor, unit, "accounts", roles)

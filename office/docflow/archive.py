@@ -150,6 +150,12 @@ def export_package(actor: Actor, unit_id: int, year: int) -> bytes:
         zf.writestr("metadata.json", meta_bytes)
         manifest.append(f"{hashlib.sha256(meta_bytes).hexdigest()}  metadata.json")
         zf.writestr("manifest-sha256.txt", "\n".join(manifest) + "\n")
-    log(actor, recs[0].document_id, "archive_export", f"{u.name} {year}") if recs else None
+    if recs:
+        log(actor, recs[0].document_id, "archive_export", f"{u.name} {year}")
+    else:
+        from office.audit import service as audit
+
+        audit.record(actor, "docflow.archive_export", object_type="unit", object_id=u.id, unit_id=u.id,
+                     after={"year": int(year), "items": 0})
     commit()
     return buf.getvalue()

@@ -78,4 +78,7 @@ def open_attachment(actor: Actor, doc_id: int, attachment_id: int) -> tuple[Atta
     data = storage_path(att.sha256).read_bytes()
     if hashlib.sha256(data).hexdigest() != att.sha256:
         raise ValidationError(_("The stored file is damaged."))
+    from office.audit import service as audit
+
+    audit.record_download(actor, "document_attachment", att.id, att.name, unit_id=doc.lead_unit_id)
     return att, data

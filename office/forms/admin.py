@@ -255,6 +255,16 @@ def export_template(t: FormTemplate) -> dict:
             "elements": [_element_json(e) for e in ordered]}
 
 
+def export_file(actor: Actor, code: str) -> tuple[str, str]:
+    """(file name, JSON) of a template's current version with its elements; the export is audited."""
+    from office.audit import service as audit
+
+    data = export_template(get_template(code))
+    name = f"form-{data['code']}-v{data['version']}.json"
+    audit.record_download(actor, "form_template", data["code"], name)
+    return name, json.dumps(data, ensure_ascii=False, indent=2)
+
+
 def import_template(actor: Actor, data) -> FormTemplateVersion | None:
     """Import an export: missing data elements are created (existing ones are kept as they are),
     then the template is created or gets a new version."""

@@ -10,6 +10,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 
 from office.actor import Actor
+from office.audit import service as audit
 from office.errors import ValidationError
 from office.forms.catalogue import parse_value
 from office.forms.models import Submission
@@ -17,6 +18,27 @@ from office.forms.tasks import form_view, get_submission, save
 
 MARK = "OFFICE-FORM"
 FIRST_ROW = 5  # rows 1-4: title, marker, blank, header
+# A text cell starting with one of these is a formula (or becomes one in a CSV round-trip).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def append_row(ws, values) -> None:
+    """Append a row where text is always text: a value a user typed ("=HYPERLINK(...)", "+1", "@SUM")
+    is written as a string cell with Excel's quote prefix, never as a formula; numbers stay numbers."""
+    ws.append([None if isinstance(v, str) and v.startswith(FORMULA_START) else v for v in values])
+    row = ws.max_row
+    for col, v in enumerate(values, start=1):
+        if isinstance(v, str) and v.startswith(FORMULA_START):
+            cell = ws.cell(row, col)
+            cell.value = v
+            cell.data_type = "s"
+            cell.quotePrefix = True
+
+
+def workbook_bytes(wb: Workbook) -> bytes:
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
 
 
 def export(sub: Submission, filled: bool = True) -> bytes:
@@ -25,33 +47,61 @@ def export(sub: Submission, filled: bool = True) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "form"
-    ws["A1"] = f"{v.template.name} · {task.period} · {sub.unit.name}"
+    append_row(ws, [f"{v.template.name} · {task.period} · {sub.unit.name}"])
     ws["A1"].font = Font(bold=True, size=13)
-    ws.append([MARK, v.template.code, v.version, task.period, sub.unit.code, sub.id])
+    append_row(ws, [MARK, v.template.code, v.version, task.period, sub.unit.code, sub.id])
     ws.append([])
-    ws.append([_("Code"), _("Field"), _("Value"), _("Unit of measure"), _("Source")])
+    append_row(ws, [_("Code"), _("Field"), _("Value"), _("Unit of measure"), _("Source")])
     for c in ws[4]:
         c.font = Font(bold=True)
     grey = PatternFill("solid", fgColor="EEEEEE")
     for title, fields in form_view(sub):
-        ws.append(["", title])
+        append_row(ws, ["", title])
         ws.cell(ws.max_row, 2).font = Font(bold=True)
         for f in fields:
             p = f.prefill
             value = p.text if (filled and p) else ""
             if p and p.num is not None and filled and f.element.value_type in ("integer", "decimal", "percentage"):
                 value = int(p.num) if f.element.value_type == "integer" else p.num
-            ws.append([f.code, f.label, value, f.element.unit_of_measure or "",
-                       (p.source if (filled and p) else "") + (" (computed)" if f.computed else "")])
+            append_row(ws, [f.code, f.label, value, f.element.unit_of_measure or "",
+                            (p.source if (filled and p) else "") + (" (computed)" if f.computed else "")])
             if f.computed:
                 ws.cell(ws.max_row, 3).fill = grey
     ws.column_dimensions["A"].width = 18
     ws.column_dimensions["B"].width = 36
     ws.column_dimensions["C"].width = 16
     ws.column_dimensions["E"].width = 16
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook_bytes(wb)
+
+
+def download(actor: Actor, sub_id: int, filled: bool = True) -> tuple[str, bytes]:
+    """(file name, workbook) of a submission the actor may see; the download is audited."""
+    sub = get_submission(actor, sub_id)
+    data = export(sub, filled=filled)
+    name = f"{sub.task.template_version.template.code}-{sub.id}.xlsx"
+    audit.record_download(actor, "form_submission", sub.id, name, unit_id=sub.unit_id)
+    return name, data
+
+
+def rollup_export(actor: Actor, task_id: int) -> tuple[str, bytes]:
+    """(file name, workbook) of a task's roll-up over the actor's part of it; audited."""
+    from office.forms import rollup
+    from office.forms.tasks import get_task, scope_path
+
+    t = get_task(actor, task_id)
+    path = scope_path(actor, t)
+    rows = [rollup.rollup(t, path)] + rollup.drilldown(t, path)
+    codes = [f["element"] for f in t.template_version.fields()]
+    wb = Workbook()
+    ws = wb.active
+    append_row(ws, [_("Division"), _("Expected"), _("Submitted"), _("Approved")] + codes)
+    for r in rows:
+        append_row(ws, [r.name or _("Total"), r.progress.expected, r.progress.submitted, r.progress.approved]
+                   + [r.values.get(c) for c in codes])
+    name = f"task-{t.id}-rollup.xlsx"
+    data = workbook_bytes(wb)
+    audit.record_download(actor, "form_task", t.id, name, unit_id=t.issuing_unit_id)
+    return name, data
 
 
 def parse_upload(sub: Submission, data: bytes) -> dict[str, str]:

@@ -14,7 +14,7 @@ from sqlalchemy import insert, select
 
 from office.actor import Actor
 from office.audit import service as audit
-from office.auth.scope import path_in_scope
+from office.auth.scope import path_in_scope, scoped
 from office.errors import PermissionDenied, ValidationError
 from office.extensions import db
 from office.forms.catalogue import PERIOD_RE, element_period, parse_value
@@ -132,6 +132,12 @@ def import_dataset(actor: Actor, *, name: str, source_name: str, as_of: date, da
     return ds
 
 
-def list_datasets(limit: int = 100) -> list[SharedDataset]:
-    return list(db.session.execute(select(SharedDataset).order_by(SharedDataset.imported_at.desc(),
-                                                                  SharedDataset.id.desc()).limit(limit)).scalars())
+def list_datasets(limit: int = 100, actor: Actor | None = None) -> list[SharedDataset]:
+    """The newest datasets; for an actor, only those holding values of units in his scope."""
+    q = select(SharedDataset)
+    if actor is not None and not actor.is_system:
+        in_scope = scoped(select(SharedRow.id).join(Unit, Unit.id == SharedRow.unit_id)
+                          .where(SharedRow.dataset_id == SharedDataset.id), Unit.path, actor)
+        q = q.where(in_scope.exists())
+    return list(db.session.execute(q.order_by(SharedDataset.imported_at.desc(), SharedDataset.id.desc())
+                                   .limit(limit)).scalars())

@@ -146,24 +146,8 @@ def task(task_id: int):
 @bp.get("/tasks/<int:task_id>/export.xlsx")
 @login_required
 def task_export(task_id: int):
-    actor = current_actor()
-    t = tasks.get_task(actor, task_id)
-    path = tasks.scope_path(actor, t)
-    from openpyxl import Workbook
-
-    rows = [rollup.rollup(t, path)] + rollup.drilldown(t, path)
-    codes = [f["element"] for f in t.template_version.fields()]
-    wb = Workbook()
-    ws = wb.active
-    ws.append([_("Division"), _("Expected"), _("Submitted"), _("Approved")] + codes)
-    for r in rows:
-        ws.append([r.name or _("Total"), r.progress.expected, r.progress.submitted, r.progress.approved]
-                  + [r.values.get(c) for c in codes])
-    import io
-
-    buf = io.BytesIO()
-    wb.save(buf)
-    return _xlsx(buf.getvalue(), f"task-{t.id}-rollup.xlsx")
+    name, data = excel.rollup_export(current_actor(), task_id)
+    return _xlsx(data, name)
 
 
 def _xlsx(data: bytes, name: str) -> Response:
@@ -254,9 +238,8 @@ def _safe(target):
 @bp.get("/submissions/<int:sub_id>/form.xlsx")
 @login_required
 def download(sub_id: int):
-    sub = tasks.get_submission(current_actor(), sub_id)
-    blank = request.args.get("blank") == "1"
-    return _xlsx(excel.export(sub, filled=not blank), f"{sub.task.template_version.template.code}-{sub.id}.xlsx")
+    name, data = excel.download(current_actor(), sub_id, filled=request.args.get("blank") != "1")
+    return _xlsx(data, name)
 
 
 @bp.post("/submissions/<int:sub_id>/upload")
@@ -287,7 +270,7 @@ def datasets():
                                    data=f.read(), filename=f.filename)
         flash(_("%(n)d rows imported.", n=ds.row_count), "success")
         return redirect(url_for("forms.datasets"))
-    return render_template("forms/datasets.html", datasets=shared.list_datasets())
+    return render_template("forms/datasets.html", datasets=shared.list_datasets(actor=actor))
 
 
 
@@ -387,11 +370,8 @@ def template_edit(code: str | None):
 @bp.get("/templates/<code>/export.json")
 @login_required
 def template_export(code: str):
-    import json
-
-    data = catalogue_admin.export_template(catalogue_admin.get_template(code))
-    return Response(json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json",
-                    headers={"Content-Disposition": f'attachment; filename="form-{code}-v{data["version"]}.json"'})
+    name, body = catalogue_admin.export_file(current_actor(), code)
+    return Response(body, mimetype="application/json", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @bp.post("/templates/import")

@@ -122,3 +122,17 @@ def ensure_pdf(obj, *, archival: bool = False, sign_unit: str = "") -> Path:
     else:
         db.session.commit()
     return file_path(row.key)
+
+
+def downloadable(actor, request_id: int) -> tuple[PdfRequest, Path]:
+    """The actor's own finished render request and its file (NotFound otherwise); the download is
+    audited."""
+    from office.audit import service as audit
+    from office.errors import NotFound
+
+    req = db.session.get(PdfRequest, request_id)
+    row = db.session.get(PdfFile, req.key) if req is not None and req.user_id == actor.user_id else None
+    if row is None or row.status != PdfStatus.DONE or not file_path(row.key).is_file():
+        raise NotFound()
+    audit.record_download(actor, "pdf", req.id, req.filename)
+    return req, file_path(row.key)

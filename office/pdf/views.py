@@ -9,8 +9,8 @@ from flask_login import current_user
 
 from office.extensions import db
 from office.pdf.models import PdfFile, PdfRequest, PdfStatus
-from office.pdf.service import file_path
-from office.web import login_required
+from office.pdf.service import downloadable
+from office.web import current_actor, login_required
 
 bp = Blueprint("pdf", __name__, url_prefix="/pdf")
 
@@ -52,11 +52,8 @@ def status(request_id: int):
 @bp.get("/r/<int:request_id>/download")
 @login_required
 def download(request_id: int):
-    req, f = _own(request_id)
-    path = file_path(f.key)
-    if f.status != PdfStatus.DONE or not path.is_file():
-        abort(404)
-    resp = send_file(path, mimetype="application/pdf", conditional=True, etag=f.key, max_age=0)
+    req, path = downloadable(current_actor(), request_id)
+    resp = send_file(path, mimetype="application/pdf", conditional=True, etag=req.key, max_age=0)
     resp.headers["Content-Disposition"] = content_disposition(req.filename)
     resp.headers["Cache-Control"] = "private, no-store"
     resp.headers["X-Content-Type-Options"] = "nosniff"
