@@ -61,8 +61,10 @@ def test_pdf_render_survives_kill_9_of_its_worker(app, own_redis, tmp_path):
     gate.write_text("hold")
     log = tmp_path / "worker.log"
     workers: list[subprocess.Popen] = []
+    pdf_dir = Path(app.config["STORAGE_DIR"]) / "pdf"
+    before = set(pdf_dir.rglob("*.pdf"))  # files of earlier tests in this run's storage dir
     try:
-        req = request_pdf(samples.notice(), "通知.pdf")
+        req = request_pdf(samples.notice(note=f"（故障测试 {os.getpid()}-{time.time_ns()}）"), "通知.pdf")
         key = req.key
         db.session.commit()  # the render job goes to Redis after the commit
         db.session.expire_all()
@@ -97,7 +99,7 @@ def test_pdf_render_survives_kill_9_of_its_worker(app, own_redis, tmp_path):
         db.session.expire_all()
         row = db.session.get(Job, row.id)
         assert row.attempts == 2 and row.last_error == ""
-        pdfs = list((Path(app.config["STORAGE_DIR"]) / "pdf").rglob("*.pdf"))
+        pdfs = sorted(set(pdf_dir.rglob("*.pdf")) - before)
         assert pdfs == [file_path(key)] and file_path(key).read_bytes().startswith(b"%PDF-")
         assert db.session.execute(select(Job.id).where(Job.name == "pdf.render")).scalars().all() == [row.id]
     finally:
