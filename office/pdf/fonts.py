@@ -27,7 +27,9 @@ DEFAULT_FACES: dict[str, list[str]] = {
     "body": ["仿宋_GB2312", "FangSong_GB2312", "仿宋", "FangSong", "AR PL UMing CN", "Noto Serif CJK SC"],
     "hei": ["黑体", "SimHei", "Noto Sans CJK SC"],
     "kai": ["楷体_GB2312", "KaiTi_GB2312", "楷体", "KaiTi", "AR PL UKai CN", "Noto Serif CJK SC"],
-    "song": ["宋体", "SimSun", "Noto Serif CJK SC", "AR PL UMing CN"],
+    # 宋体 (page numbers): AR PL UMing is a Ming (Song) face and usually already embedded as the
+    # body's stand-in, which saves subsetting one more font per document.
+    "song": ["宋体", "SimSun", "AR PL UMing CN", "Noto Serif CJK SC"],
 }
 STANDINS = {"Noto Serif CJK SC", "Noto Sans CJK SC", "AR PL UMing CN", "AR PL UKai CN"}
 # Stand-ins that need a heavier weight to look like the licensed face.

@@ -106,6 +106,7 @@ def render_html(obj, fetcher: RestrictedFetcher | None = None, *, signing: bool 
     template = current_app.jinja_env.get_template(TEMPLATES[obj.kind])
     return template.render(
         d=obj, g=GRID, signing=signing, font_css=Markup(fonts.font_css(faces, printed_text(obj))),
+        page_number_font=Markup(faces["song"].css("— 0123456789")),
         asset=fetcher.allow_file, static=lambda name: (static_dir() / name).as_uri(),
         cn_date=cn_date, split_heading=split_heading, metadata=metadata(obj),
     )
