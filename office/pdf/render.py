@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -99,10 +100,19 @@ def make_fetcher() -> RestrictedFetcher:
     return RestrictedFetcher(roots)
 
 
+_NUMBER = re.compile(r"^[-+]?[¥$]?\d[\d,]*(\.\d+)?%?$")
+
+
+def number_like(value) -> bool:
+    """A table cell holding a number (right-aligned in print): 12, -3.5, 1,200, 98%, ¥12.00."""
+    return isinstance(value, int | float) or bool(_NUMBER.match(str(value).strip()))
+
+
 def render_html(obj, fetcher: RestrictedFetcher | None = None, *, signing: bool = False) -> str:
     fetcher = fetcher or make_fetcher()
     faces = fonts.resolve_faces(current_app.config)
     # The app's Jinja environment (autoescaping .html), without request context processors.
+    current_app.jinja_env.tests.setdefault("number_like", number_like)
     template = current_app.jinja_env.get_template(TEMPLATES[obj.kind])
     return template.render(
         d=obj, g=GRID, signing=signing, font_css=Markup(fonts.font_css(faces, printed_text(obj))),

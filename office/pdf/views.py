@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, abort, jsonify, render_template, send_file, url_for
+from flask import Blueprint, abort, jsonify, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from office.extensions import db
@@ -60,3 +60,20 @@ def download(request_id: int):
     resp.headers["Cache-Control"] = "private, no-store"
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@login_required
+def verify():
+    """Upload a signed PDF: valid, or tampered / unsigned / untrusted (the same check as verify-pdf)."""
+    from office.pdf.sign import verify_trusting_project_ca
+
+    verdict, name = None, ""
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            abort(400)
+        name = upload.filename
+        verdict = verify_trusting_project_ca(upload.read())
+    return render_template("pdf/verify.html", verdict=verdict, name=name), (200 if verdict is None or verdict.ok
+                                                                              else 422)

@@ -208,3 +208,23 @@ def test_a_character_no_font_holds_is_reported(app, org, client):
     assert client.get(f"/pdf/r/{req.id}/status").get_json()["missing_glyphs"] == NO_FONT
     page = client.get(f"/pdf/r/{req.id}").get_data(as_text=True)
     assert NO_FONT in page and "pdf-missing" in page and 'class="pdf-missing flash flash-error" role="alert">' in page
+
+
+def test_sheet_signatures_keep_the_name_and_form_numbers_align_right(app):
+    from office.pdf.types import Opinion, OutgoingSheet, ReportForm
+
+    sheet = OutgoingSheet(organ="浙江省人民政府办公厅", title="关于推进协同办公的通知",
+                          opinions=[Opinion("签发", "李建国", opinion="同意。", signed_at="2026年11月21日",
+                                            signature_png=samples.SEAL)])
+    result = render_pdf(sheet)
+    text = squash(pdftotext(result.pdf))
+    assert "李建国" in text  # the signature image does not replace the printed name
+    form = ReportForm(title="统计表", unit="鄞州区人民政府", period="2026年第4季度", columns=["地区", "覆盖率", "单位数"],
+                      rows=[["三垟街道", "98%", "1,041"], ["大峃镇", "100%", "7"]])
+    with pdfplumber.open(io.BytesIO(render_pdf(form).pdf)) as pdf:
+        page = pdf.pages[0]
+        rights = {t: _span(_run(page, t, size=round(_run(page, t, size=None)[0]["size"])))[1]
+                  for t in ("98%", "100%", "1,041")}
+        lefts = {t: _span(_run(page, t, size=round(_run(page, t, size=None)[0]["size"])))[0] for t in ("三垟街道", "大峃镇")}
+    assert rights["98%"] == pytest.approx(rights["100%"], abs=0.3)  # numbers flush right in their column
+    assert lefts["三垟街道"] == pytest.approx(lefts["大峃镇"], abs=0.3)  # text flush left
