@@ -123,6 +123,11 @@ def missing_glyphs(row: PdfFile) -> str:
     return row.error[len(MISSING_GLYPHS):] if row.error.startswith(MISSING_GLYPHS) else ""
 
 
+def describe_glyphs(chars: str) -> str:
+    """Characters with their code points (the reader's screen may lack the font too): 𱍐 U+31350."""
+    return "，".join(f"{c} U+{ord(c):04X}" for c in chars)
+
+
 def ensure_pdf(obj, *, archival: bool = False, sign_unit: str = "") -> Path:
     """Render now (through the cache) and return the file's path."""
     row = _file_row(obj, archival, sign_unit)

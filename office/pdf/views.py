@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from office.extensions import db
 from office.pdf.models import PdfFile, PdfRequest, PdfStatus
-from office.pdf.service import downloadable, missing_glyphs
+from office.pdf.service import describe_glyphs, downloadable, missing_glyphs
 from office.web import current_actor, login_required
 
 bp = Blueprint("pdf", __name__, url_prefix="/pdf")
@@ -34,7 +34,7 @@ def _own(request_id: int) -> tuple[PdfRequest, PdfFile]:
 @login_required
 def page(request_id: int):
     req, f = _own(request_id)
-    return render_template("pdf/status.html", req=req, file=f, missing=missing_glyphs(f) if f else "")
+    return render_template("pdf/status.html", req=req, file=f, missing=describe_glyphs(missing_glyphs(f)) if f else "")
 
 
 @bp.get("/r/<int:request_id>/status")
@@ -46,6 +46,7 @@ def status(request_id: int):
         body["download"] = url_for("pdf.download", request_id=req.id)
         if missing_glyphs(f):
             body["missing_glyphs"] = missing_glyphs(f)
+            body["missing_glyphs_text"] = describe_glyphs(missing_glyphs(f))
     if f.status == PdfStatus.FAILED:
         body["error"] = "rendering failed"
     return jsonify(body)
