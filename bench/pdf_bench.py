@@ -40,6 +40,34 @@ def _best(fn, n: int) -> tuple[float, float]:
     return min(times), statistics.median(times)
 
 
+def _cpu(fn, n: int) -> float:
+    """Best CPU time (this process) of ``n`` runs."""
+    times = []
+    for _ in range(n):
+        t = time.process_time()
+        fn()
+        times.append(time.process_time() - t)
+    return min(times)
+
+
+def minimal_html(html: str) -> str:
+    """The floor: the body paragraphs of ``html`` with only what GB/T 9704 text needs (A4 and the
+    margins, one face, size 3, 22-line leading, the 28-character spacing, a page number)."""
+    import re
+
+    from office.pdf.render import GRID as g
+
+    paras = re.findall(r'<p class="lv\d">(.*?)</p>', html, re.S)
+    face = re.search(r'\.f-body \{ font-family: ("[^"]+")', html).group(1)
+    body = "\n".join(f"<p>{p}</p>" for p in paras)
+    return (f'<!doctype html><html><head><meta charset="utf-8"><style>'
+            f'@page {{ size: A4; margin: {g.top}mm {g.right}mm {g.bottom}mm {g.left}mm; '
+            f'@bottom-right {{ content: "— " counter(page) " —"; font-size: 14pt; }} }}'
+            f'body {{ margin: 0; font-family: {face}; font-size: {g.body_pt}pt; line-height: {g.line:.4f}mm; '
+            f'letter-spacing: {g.letter_spacing:.4f}mm; }} p {{ margin: 0; text-indent: {2 * g.ch:.4f}mm; }}'
+            f'</style></head><body>{body}</body></html>')
+
+
 def run(renders: int | None = None) -> list[str]:
     renders = renders or int(os.environ.get("PDF_BENCH_RENDERS", "500"))
     tmp = Path(tempfile.mkdtemp(prefix="pdfbench-"))
@@ -55,7 +83,7 @@ def run(renders: int | None = None) -> list[str]:
 
         from office.pdf import samples
         from office.pdf.fonts import harfbuzz_subset_available
-        from office.pdf.render import render_html, render_pdf, static_dir
+        from office.pdf.render import font_config, render_html, render_pdf, static_dir
 
         out.append(f"harfbuzz subsetting: {'yes' if harfbuzz_subset_available() else 'NO (slow path)'}")
         render_pdf(samples.notice())  # warm up fonts and templates
@@ -69,14 +97,27 @@ def run(renders: int | None = None) -> list[str]:
                    f"{p_med * 1000:.0f} ms (best {p_best * 1000:.0f}); ratio {a_med / p_med:.2f}x (target <= 1.3x)")
         long_doc = samples.long_document(50)
         long_html = render_html(long_doc)
+        floor_html = minimal_html(long_html)
+        base = static_dir().as_uri() + "/"
         l_best, l_med = _best(lambda: render_pdf(long_doc), 3)
-        lp_best, lp_med = _best(
-            lambda: weasyprint.HTML(string=long_html, base_url=static_dir().as_uri() + "/").write_pdf(), 3)
-        verdict = "met" if l_med < 1.0 else (
-            f"MISSED by {(l_med - 1.0) * 1000:.0f} ms: plain WeasyPrint alone takes {lp_med * 1000:.0f} ms "
-            f"for the same HTML on this machine, so the time is WeasyPrint's layout, not the app's")
+        lp_best, lp_med = _best(lambda: weasyprint.HTML(string=long_html, base_url=base).write_pdf(), 3)
+        # CPU seconds of this process: on a shared machine the wall clock also counts other work.
+        l_cpu = _cpu(lambda: render_pdf(long_doc), 3)
+        lp_cpu = _cpu(lambda: weasyprint.HTML(string=long_html, base_url=base).write_pdf(font_config=font_config()), 3)
+        f_cpu = _cpu(lambda: weasyprint.HTML(string=floor_html, base_url=base).write_pdf(font_config=font_config()), 3)
+        if l_med < 1.0:
+            verdict = "met"
+        elif f_cpu >= 1.0:
+            verdict = (f"MISSED by {(l_med - 1.0) * 1000:.0f} ms: the floor (plain WeasyPrint on a minimal HTML of "
+                       f"the same text: one face, size, leading, grid spacing, page numbers) already takes "
+                       f"{f_cpu * 1000:.0f} ms of CPU on this machine, so under 1 s is out of WeasyPrint's reach here")
+        else:
+            verdict = (f"MISSED by {(l_med - 1.0) * 1000:.0f} ms (floor {f_cpu * 1000:.0f} ms CPU: the app's template "
+                       f"and steps cost {(l_cpu - f_cpu) * 1000:.0f} ms above it)")
         out.append(f"50-page document ({render_pdf(long_doc).pages} pages): {l_med * 1000:.0f} ms "
                    f"(best {l_best * 1000:.0f}), plain WeasyPrint {lp_med * 1000:.0f} ms; target < 1000: {verdict}")
+        out.append(f"50-page document, CPU time: app {l_cpu * 1000:.0f} ms, plain WeasyPrint on the same HTML "
+                   f"{lp_cpu * 1000:.0f} ms, floor (minimal HTML, same text) {f_cpu * 1000:.0f} ms")
 
         # cached download through the route
         from office.pdf.service import request_pdf
@@ -84,25 +125,21 @@ def run(renders: int | None = None) -> list[str]:
         db.create_all()
         req = request_pdf(samples.notice(), "通知.pdf", user_id=None)
         db.session.commit()
-        client = app.test_client()
+        from flask import g
+
+        from office.actor import Actor
         from office.pdf import views
 
-        view = views.download.__wrapped__ if hasattr(views.download, "__wrapped__") else views.download
+        view = getattr(views.download, "__wrapped__", views.download)  # the route without the login check
 
         def cached():
+            # the download route for the requester (audit event and all), minus the session lookup
             with app.test_request_context(f"/pdf/r/{req.id}/download"):
-                from flask_login import login_user  # noqa: F401
+                g.actor = Actor(user_id=req.user_id, name="bench", ip="127.0.0.1", user_agent="bench")
+                resp = view(req.id)
+                resp.direct_passthrough = False
+                assert resp.status_code == 200 and resp.get_data()[:5] == b"%PDF-"
 
-                import office.pdf.views as v
-                orig = v._own
-                v._own = lambda rid: (req, db.session.get(v.PdfFile, req.key))
-                try:
-                    resp = view(req.id)
-                    resp.direct_passthrough = False
-                    resp.get_data()
-                finally:
-                    v._own = orig
-        del client
         c_best, c_med = _best(cached, 50)
         out.append(f"cached download: {c_med * 1000:.2f} ms (best {c_best * 1000:.2f}; target < 10)")
 

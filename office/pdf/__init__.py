@@ -50,13 +50,9 @@ def pki_init(units):
               help="Extra trusted root certificates (PEM or DER); the project root CA is always trusted.")
 def verify_pdf_cmd(path, trust):
     """Report whether a signed PDF is valid or tampered (exit code 1 when not valid)."""
-    from office.pdf import pki
-    from office.pdf.sign import verify_pdf
+    from office.pdf.sign import verify_trusting_project_ca
 
-    roots = [Path(t) for t in trust]
-    if pki.root_cert_path().exists():
-        roots.append(pki.root_cert_path())
-    verdict = verify_pdf(Path(path).read_bytes(), roots)
+    verdict = verify_trusting_project_ca(Path(path).read_bytes(), [Path(t) for t in trust])
     for line in verdict.lines:
         click.echo(line)
     click.echo("VALID" if verdict.ok else "NOT VALID (tampered, unsigned or untrusted)")

@@ -10,10 +10,12 @@ Override with app config ``PDF_FONTS = {"title": ["My Face", ...], ...}`` (candi
 
 from __future__ import annotations
 
+import bisect
 import functools
 import logging
 import shutil
 import subprocess
+import unicodedata
 from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
@@ -25,7 +27,9 @@ DEFAULT_FACES: dict[str, list[str]] = {
     "body": ["仿宋_GB2312", "FangSong_GB2312", "仿宋", "FangSong", "AR PL UMing CN", "Noto Serif CJK SC"],
     "hei": ["黑体", "SimHei", "Noto Sans CJK SC"],
     "kai": ["楷体_GB2312", "KaiTi_GB2312", "楷体", "KaiTi", "AR PL UKai CN", "Noto Serif CJK SC"],
-    "song": ["宋体", "SimSun", "Noto Serif CJK SC", "AR PL UMing CN"],
+    # 宋体 (page numbers): AR PL UMing is a Ming (Song) face and usually already embedded as the
+    # body's stand-in, which saves subsetting one more font per document.
+    "song": ["宋体", "SimSun", "AR PL UMing CN", "Noto Serif CJK SC"],
 }
 STANDINS = {"Noto Serif CJK SC", "Noto Sans CJK SC", "AR PL UMing CN", "AR PL UKai CN"}
 # Stand-ins that need a heavier weight to look like the licensed face.
@@ -56,8 +60,11 @@ class Face:
     licensed: bool
     weight: int
 
-    def css(self) -> str:
-        chain = [self.family] + [f for f in FALLBACK if f != self.family]
+    def css(self, text: str | None = None) -> str:
+        """The face's family, then fallbacks: all of FALLBACK when ``text`` is unknown, else only the
+        families that hold a character of ``text`` the face lacks (a short chain is faster to set)."""
+        chain = [self.family] + (fallbacks_for(self.family, text) if text is not None and
+                                 installed_families() else [f for f in FALLBACK if f != self.family])
         return ", ".join(f'"{f}"' if f != "serif" else f for f in chain)
 
 
@@ -74,12 +81,91 @@ def resolve_faces(config: dict | None = None) -> dict[str, Face]:
     return faces
 
 
-def font_css(faces: dict[str, Face]) -> str:
-    """CSS custom classes for the four faces (inserted before each print template's own CSS)."""
+def font_css(faces: dict[str, Face], text: str | None = None) -> str:
+    """CSS custom classes for the four faces (inserted before each print template's own CSS);
+    ``text`` (every character the document prints) trims each fallback chain to what it needs."""
     rules = []
     for key, face in faces.items():
-        rules.append(f".f-{key} {{ font-family: {face.css()}; font-weight: {face.weight}; }}")
+        rules.append(f".f-{key} {{ font-family: {face.css(text)}; font-weight: {face.weight}; }}")
     return "\n".join(rules)
+
+
+# --- coverage: which installed family holds which characters -----------------------------------
+
+def _needed(text: str) -> set[str]:
+    """The characters that print a glyph (no spaces, controls, format or combining marks)."""
+    return {c for c in set(text) if unicodedata.category(c) not in ("Cc", "Cf", "Mn", "Zs", "Zl", "Zp")}
+
+
+@functools.lru_cache(maxsize=64)
+def _charset(family: str) -> tuple[list[int], list[int]]:
+    """fontconfig's charset of ``family`` (every face of it) as sorted (starts, ends) ranges."""
+    if not shutil.which("fc-list"):
+        return [], []
+    try:
+        out = subprocess.run(["fc-list", "--format", "%{charset}\n", family], capture_output=True, text=True,
+                             timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return [], []
+    ranges = set()
+    for token in out.split():
+        lo, _, hi = token.partition("-")
+        ranges.add((int(lo, 16), int(hi or lo, 16)))
+    merged: list[list[int]] = []
+    for lo, hi in sorted(ranges):  # faces of one family overlap: merge into disjoint ranges
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    return [a for a, _ in merged], [b for _, b in merged]
+
+
+def covers(family: str, ch: str) -> bool:
+    starts, ends = _charset(family)
+    i = bisect.bisect_right(starts, ord(ch)) - 1
+    return i >= 0 and ends[i] >= ord(ch)
+
+
+@functools.lru_cache(maxsize=4096)
+def _any_family_with(ch: str) -> str:
+    """Some installed family holding ``ch`` ('' when none does): the last resort for rare characters."""
+    if not shutil.which("fc-list"):
+        return ""
+    try:
+        out = subprocess.run(["fc-list", f":charset={ord(ch):x}", "family"], capture_output=True, text=True,
+                             timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    names = sorted(line.split(",")[0].strip() for line in out.splitlines() if line.strip())
+    return names[0] if names else ""
+
+
+def fallbacks_for(family: str, text: str) -> list[str]:
+    """The families after ``family`` that the characters of ``text`` need, in FALLBACK order, then any
+    installed family for a character none of them has."""
+    lacking = {c for c in _needed(text) if not covers(family, c)}
+    chain = []
+    for f in FALLBACK:
+        if not lacking or f == family or f == "serif":
+            continue
+        held = {c for c in lacking if covers(f, c)}
+        if held:
+            chain.append(f)
+            lacking -= held
+    for c in sorted(lacking):
+        f = _any_family_with(c)
+        if f and f not in chain and f != family:
+            chain.append(f)
+    return chain
+
+
+def missing_glyphs(text: str) -> str:
+    """The characters of ``text`` that no installed font holds (they would print as empty boxes)."""
+    if not installed_families():
+        return ""
+    known = [f for f in FALLBACK if f != "serif"]
+    return "".join(sorted(c for c in _needed(text) if not any(covers(f, c) for f in known)
+                          and not _any_family_with(c)))
 
 
 def harfbuzz_subset_available() -> bool:

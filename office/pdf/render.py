@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -99,16 +100,31 @@ def make_fetcher() -> RestrictedFetcher:
     return RestrictedFetcher(roots)
 
 
+_NUMBER = re.compile(r"^[-+]?[¥$]?\d[\d,]*(\.\d+)?%?$")
+
+
+def number_like(value) -> bool:
+    """A table cell holding a number (right-aligned in print): 12, -3.5, 1,200, 98%, ¥12.00."""
+    return isinstance(value, int | float) or bool(_NUMBER.match(str(value).strip()))
+
+
 def render_html(obj, fetcher: RestrictedFetcher | None = None, *, signing: bool = False) -> str:
     fetcher = fetcher or make_fetcher()
     faces = fonts.resolve_faces(current_app.config)
     # The app's Jinja environment (autoescaping .html), without request context processors.
+    current_app.jinja_env.tests.setdefault("number_like", number_like)
     template = current_app.jinja_env.get_template(TEMPLATES[obj.kind])
     return template.render(
-        d=obj, g=GRID, signing=signing, font_css=Markup(fonts.font_css(faces)),
+        d=obj, g=GRID, signing=signing, font_css=Markup(fonts.font_css(faces, printed_text(obj))),
+        page_number_font=Markup(faces["song"].css("— 0123456789")),
         asset=fetcher.allow_file, static=lambda name: (static_dir() / name).as_uri(),
         cn_date=cn_date, split_heading=split_heading, metadata=metadata(obj),
     )
+
+
+def printed_text(obj) -> str:
+    """Every character the input can print (its JSON holds all its text; the rest is ASCII)."""
+    return obj.to_json()
 
 
 def metadata(obj) -> dict:
@@ -131,6 +147,7 @@ class RenderResult:
     seconds: float
     refused: list[str] = field(default_factory=list)
     seals: list = field(default_factory=list)  # SealBox of each seal image (for the signature widget)
+    missing_glyphs: str = ""  # characters no installed font holds: they print as empty boxes
 
 
 _local = threading.local()
@@ -156,7 +173,7 @@ def html_to_pdf(html: str, fetcher: RestrictedFetcher | None = None, *, archival
     fetcher = fetcher or make_fetcher()
     started = time.perf_counter()
     source = weasyprint.HTML(string=html, base_url=static_dir().as_uri() + "/", url_fetcher=fetcher)
-    doc = banji_on_last_face(source, source.render(font_config=font_config()))
+    doc = banji_on_last_face(source, source.render(font_config=font_config()), html)
     options = {"pdf_variant": "pdf/a-3b"} if archival else {}
     pdf = doc.write_pdf(**options)
     if fetcher.refused:
@@ -167,12 +184,13 @@ def html_to_pdf(html: str, fetcher: RestrictedFetcher | None = None, *, archival
                         seal_boxes(doc))
 
 
-# The 版记 alone on a page: every other element of the page hidden, no page number.
+# The 版记 alone on a page: no page number, the 版记 at the foot of the text block.
 _BANJI_PAGE_CSS = """
 @page { @bottom-left { content: none !important; } @bottom-right { content: none !important; } }
-.f-body > :not(.banji) { display: none !important; }
 .banji { float: none !important; position: fixed !important; left: 0; right: 0; bottom: 0; }
 """
+# The template wraps the 版记 in these comments; user text cannot forge them (autoescaped '<').
+BANJI_START, BANJI_END = "<!--banji-->", "<!--/banji-->"
 
 
 def _has_content(box) -> bool:
@@ -182,29 +200,42 @@ def _has_content(box) -> bool:
                for b in box.descendants())
 
 
-def banji_on_last_face(source, doc):
+def banji_page_html(html: str) -> str | None:
+    """The document's HTML with only its 版记 in the body (same head, same CSS), or None."""
+    start, end = html.find(BANJI_START), html.find(BANJI_END)
+    body = html.find("<body>")
+    if start < 0 or end < start or body < 0:
+        return None
+    head = html[: body].replace("</style>", _BANJI_PAGE_CSS + "</style>", 1)
+    return head + '<body><div class="f-body">' + html[start:end] + "</div></body></html>"
+
+
+def banji_on_last_face(source, doc, html: str | None = None):
     """Put the 版记 on the last face of a double-sided print (GB/T 9704-2012 7.4, 7.5).
 
     Documents are printed on both sides, so the 版记 belongs at the foot of an even page. When the
     text ends on an odd page the 版记 (laid out as a footnote there) is lifted off it and set alone
     on the next, even page, without a page number; a page left empty by that (the text ended on the
     page before) becomes the unnumbered blank page the standard allows before the 版记 page. Only the
-    one-page 版记 is laid out again, never the document.
+    版记 is laid out again (a one-page HTML holding nothing else), never the document.
     """
-    from weasyprint import CSS
+    import weasyprint
     from weasyprint.formatting_structure import boxes
 
     last = doc.pages[-1]._page_box
     notes = [c for c in last.children if isinstance(c, boxes.FootnoteAreaBox) and _has_content(c)]
     if len(doc.pages) % 2 == 0 or not notes:
         return doc
+    page_html = banji_page_html(html) if html is not None else None
+    if page_html is None:
+        return doc
     root = last.children[0]
     keep = [c for c in last.children if c not in notes]
     if not _has_content(root):
         keep = [c for c in keep if not isinstance(c, boxes.MarginBox)]
     last.children = tuple(keep)
-    face = source.render(font_config=font_config(), stylesheets=[CSS(string=_BANJI_PAGE_CSS)])
-    return doc.copy(doc.pages + face.pages[-1:])
+    face = weasyprint.HTML(string=page_html, base_url=source.base_url, url_fetcher=source.url_fetcher)
+    return doc.copy(doc.pages + face.render(font_config=font_config()).pages[-1:])
 
 
 def render_pdf(obj, *, archival: bool = False, sign_unit: str = "",
@@ -214,6 +245,11 @@ def render_pdf(obj, *, archival: bool = False, sign_unit: str = "",
     fetcher = fetcher or make_fetcher()
     signing = bool(sign_unit)
     result = html_to_pdf(render_html(obj, fetcher, signing=signing), fetcher, archival=archival)
+    result.missing_glyphs = fonts.missing_glyphs(printed_text(obj))
+    if result.missing_glyphs:
+        log.error("PDF %s: no installed font holds %s (U+%s): they print as empty boxes; install a font "
+                  "that has them (PDF_FONTS)", obj.kind, result.missing_glyphs,
+                  ", U+".join(f"{ord(c):04X}" for c in result.missing_glyphs))
     if signing:
         from office.pdf.sign import sign_pdf
 

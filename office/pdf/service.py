@@ -106,12 +106,26 @@ def _render_to_file(row: PdfFile):
         fh.write(result.pdf)
     os.replace(tmp, path)  # atomic: a reader never sees half a file
     row.status = PdfStatus.DONE
+    row.error = MISSING_GLYPHS + result.missing_glyphs if result.missing_glyphs else ""
     row.pages = result.pages
     row.size = len(result.pdf)
     row.seconds = round(result.seconds, 4)
     row.finished_at = utcnow()
     db.session.commit()
     return result
+
+
+MISSING_GLYPHS = "missing glyphs: "
+
+
+def missing_glyphs(row: PdfFile) -> str:
+    """Characters of a finished file that no installed font holds (printed as empty boxes)."""
+    return row.error[len(MISSING_GLYPHS):] if row.error.startswith(MISSING_GLYPHS) else ""
+
+
+def describe_glyphs(chars: str) -> str:
+    """Characters with their code points (the reader's screen may lack the font too): 𱍐 U+31350."""
+    return "，".join(f"{c} U+{ord(c):04X}" for c in chars)
 
 
 def ensure_pdf(obj, *, archival: bool = False, sign_unit: str = "") -> Path:

@@ -99,6 +99,16 @@ def verify_pdf(data: bytes, trust_roots: list[Path] | None = None) -> Verdict:
     return Verdict(ok, lines)
 
 
+def verify_trusting_project_ca(data: bytes, extra_roots: list[Path] | None = None) -> Verdict:
+    """``verify_pdf`` trusting the project CA's root (when ``pki init`` made one) and ``extra_roots``."""
+    from office.pdf import pki
+
+    roots = list(extra_roots or [])
+    if pki.root_cert_path().exists():
+        roots.append(pki.root_cert_path())
+    return verify_pdf(data, roots)
+
+
 def seal_boxes(document) -> list[SealBox]:
     """Where WeasyPrint placed the seal images (``img.seal``), in PDF points."""
     boxes = []

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, abort, jsonify, render_template, send_file, url_for
+from flask import Blueprint, abort, jsonify, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from office.extensions import db
 from office.pdf.models import PdfFile, PdfRequest, PdfStatus
-from office.pdf.service import downloadable
+from office.pdf.service import describe_glyphs, downloadable, missing_glyphs
 from office.web import current_actor, login_required
 
 bp = Blueprint("pdf", __name__, url_prefix="/pdf")
@@ -34,7 +34,7 @@ def _own(request_id: int) -> tuple[PdfRequest, PdfFile]:
 @login_required
 def page(request_id: int):
     req, f = _own(request_id)
-    return render_template("pdf/status.html", req=req, file=f)
+    return render_template("pdf/status.html", req=req, file=f, missing=describe_glyphs(missing_glyphs(f)) if f else "")
 
 
 @bp.get("/r/<int:request_id>/status")
@@ -44,6 +44,9 @@ def status(request_id: int):
     body = {"status": f.status, "pages": f.pages, "size": f.size, "filename": req.filename}
     if f.status == PdfStatus.DONE:
         body["download"] = url_for("pdf.download", request_id=req.id)
+        if missing_glyphs(f):
+            body["missing_glyphs"] = missing_glyphs(f)
+            body["missing_glyphs_text"] = describe_glyphs(missing_glyphs(f))
     if f.status == PdfStatus.FAILED:
         body["error"] = "rendering failed"
     return jsonify(body)
@@ -58,3 +61,20 @@ def download(request_id: int):
     resp.headers["Cache-Control"] = "private, no-store"
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@login_required
+def verify():
+    """Upload a signed PDF: valid, or tampered / unsigned / untrusted (the same check as verify-pdf)."""
+    from office.pdf.sign import verify_trusting_project_ca
+
+    verdict, name = None, ""
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            abort(400)
+        name = upload.filename
+        verdict = verify_trusting_project_ca(upload.read())
+    return render_template("pdf/verify.html", verdict=verdict, name=name), (200 if verdict is None or verdict.ok
+                                                                              else 422)

@@ -12,6 +12,11 @@
           var a = document.createElement("a");
           a.href = s.download; a.textContent = "⬇ " + s.filename + " (" + s.pages + ")";
           state.replaceChildren(a);
+          var miss = box.querySelector(".pdf-missing");
+          if (miss && s.missing_glyphs_text) {
+            miss.querySelector(".chars").textContent = s.missing_glyphs_text;
+            miss.hidden = false;
+          }
         } else if (s.status === "failed") {
           state.textContent = "✗ " + (s.error || "failed");
         } else {

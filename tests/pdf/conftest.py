@@ -9,6 +9,16 @@ import subprocess
 import pytest
 
 MM = 72 / 25.4
+EM_TOP = 0.88  # Noto CJK: the ideographic em box spans 0.88 em above the baseline
+
+
+def baseline_mm(c, page_height):
+    return (page_height - c["matrix"][5]) / MM
+
+
+def em_top_mm(c, page_height):
+    """Top of a character's em box (the face's own ascent varies; the em box does not)."""
+    return baseline_mm(c, page_height) - EM_TOP * c["size"] / MM
 
 
 def pdftotext(pdf: bytes) -> str:

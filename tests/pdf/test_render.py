@@ -13,16 +13,8 @@ from office.pdf.parse import parse_body
 from office.pdf.render import GRID, render_pdf
 from office.pdf.types import Issuer, OfficialDocument, cn_date
 from tests.pdf.conftest import MM, pdftotext, squash
-
-EM_TOP = 0.88  # Noto CJK: the ideographic em box spans 0.88 em above the baseline
-
-
-def _baseline_mm(c, page_height):
-    return (page_height - c["matrix"][5]) / MM
-
-
-def _em_top_mm(c, page_height):
-    return _baseline_mm(c, page_height) - EM_TOP * c["size"] / MM
+from tests.pdf.conftest import baseline_mm as _baseline_mm
+from tests.pdf.conftest import em_top_mm as _em_top_mm
 
 
 def _expected_parts(doc: OfficialDocument) -> list[str]:

@@ -13,7 +13,7 @@ from office.pdf.fetcher import RestrictedFetcher
 from office.pdf.parse import parse_body
 from office.pdf.render import make_fetcher, render_pdf
 from office.pdf.types import Paragraph
-from tests.conftest import login
+from tests.conftest import csrf_from, login
 from tests.pdf.conftest import pdftotext, squash
 
 EVIL = ['<script>alert(1)</script>', '<img src="http://evil.example/x.png">',
@@ -89,7 +89,7 @@ def test_cache_job_status_and_download(app, org, client):
     assert client.get(f"/pdf/r/{req.id}/download").status_code == 404
 
 
-def test_signed_archival_pdf_verifies_and_tampering_fails(app, tmp_path):
+def test_signed_archival_pdf_verifies_and_tampering_fails(app, tmp_path, org, client):
     from office.pdf import pki
     from office.pdf.sign import verify_pdf
 
@@ -115,6 +115,17 @@ def test_signed_archival_pdf_verifies_and_tampering_fails(app, tmp_path):
     assert runner.invoke(args=["verify-pdf", str(good_f)]).exit_code == 0
     out = runner.invoke(args=["verify-pdf", str(bad_f)])
     assert out.exit_code == 1 and "NOT VALID" in out.output
+    # and so does the verification page
+    login(client, "county_clerk")
+    page = client.get("/pdf/verify").get_data(as_text=True)
+    for data, status, valid in ((pdf, 200, "yes"), (bad, 422, "no")):
+        r = client.post("/pdf/verify", data={"csrf_token": csrf_from(page), "file": (io.BytesIO(data), "通知.pdf")})
+        assert r.status_code == status and f'data-valid="{valid}"' in r.get_data(as_text=True)
+    r = client.post("/pdf/verify", data={"csrf_token": csrf_from(page), "file": (io.BytesIO(b"%PDF-1.7 x"), "x.pdf")})
+    assert r.status_code == 422 and 'data-valid="no"' in r.get_data(as_text=True)
+    # PDF/A with the XMP title, issuer, number and date
+    for value in (samples.notice().title, "浙江省人民政府", "浙政发〔2026〕12号", "2026-11-21"):
+        assert value.encode() in xmp, value
 
 
 def test_health_reports_subsetting(client):
@@ -161,3 +172,33 @@ def test_other_sheets_print_their_text(app):
         text = squash(pdftotext(render_pdf(s).pdf))
         assert squash(s.title if hasattr(s, "title") else "") in text
     assert "李昇" in squash(pdftotext(render_pdf(sheets[1]).pdf))
+
+
+def test_missing_fast_subsetting_is_said_loudly(monkeypatch, tmp_path):
+    import logging
+
+    from office import create_app
+    from office.pdf import fonts
+
+    class Keep(logging.Handler):
+        def __init__(self):
+            super().__init__(logging.ERROR)
+            self.records = []
+
+        def emit(self, record):
+            self.records.append(record)
+
+    keep = Keep()
+    logger = logging.getLogger("office.pdf")
+    monkeypatch.setattr(logger, "disabled", False)  # alembic's fileConfig may have disabled it
+    logger.addHandler(keep)
+    monkeypatch.setattr(fonts, "harfbuzz_subset_available", lambda: False)
+    try:
+        app = create_app({"TESTING": True, "SECRET_KEY": "t", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'h.db'}",
+                          "INSTANCE_DIR": str(tmp_path), "STORAGE_DIR": str(tmp_path / "s"), "REDIS_URL": None,
+                          "JOBS_INPROCESS_MODE": "sync"})
+    finally:
+        logger.removeHandler(keep)
+    assert any("libharfbuzz-subset0 is MISSING" in r.getMessage() for r in keep.records)
+    body = app.test_client().get("/healthz").get_json()
+    assert body["pdf_harfbuzz_subset"].startswith("MISSING")
