@@ -31,6 +31,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from werkzeug.routing import IntegerConverter
 
 from office.actor import Actor, actor_for_post
 from office.errors import OfficeError
@@ -38,6 +39,16 @@ from office.extensions import db, login_manager
 
 log = logging.getLogger(__name__)
 bp = Blueprint("web", __name__)
+
+# The largest id a URL may carry: primary keys are 32-bit integers on PostgreSQL, and a larger
+# number in a URL is a missing record (404), never a database error.
+MAX_ID = 2**31 - 1
+
+
+class BoundedIntConverter(IntegerConverter):
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 # --- registries ------------------------------------------------------------------------------
@@ -312,6 +323,7 @@ def _rollback_quietly() -> None:
 
 
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = BoundedIntConverter  # before any blueprint adds its rules
     app.register_blueprint(bp)
     login_manager.session_protection = "strong"
     login_manager.login_view = "auth.login"
