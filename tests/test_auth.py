@@ -30,9 +30,18 @@ def test_login_reaches_workbench_and_rotates_session(client, org):
 
 
 def test_unknown_user_and_wrong_password_get_the_same_message(client, org):
-    a = login(client, "county_clerk", "wrong-Password1").get_data(as_text=True)
-    b = login(client, "nobody_here", "wrong-Password1").get_data(as_text=True)
-    assert "Wrong user name or password." in a and "Wrong user name or password." in b
+    import re
+
+    a = login(client, "county_clerk", "wrong-Password1")
+    b = login(client, "nobody_here", "wrong-Password1")
+    assert a.status_code == b.status_code == 200
+    assert "Wrong user name or password." in a.get_data(as_text=True)
+
+    def page(r):  # the same page apart from the CSRF token and the echoed user name
+        html = re.sub(r'value="[^"]*"', 'value=""', r.get_data(as_text=True))
+        return html.replace("county_clerk", "NAME").replace("nobody_here", "NAME")
+
+    assert page(a) == page(b)
 
 
 def test_tenth_wrong_password_locks_out_even_the_right_one(client, org):
