@@ -115,6 +115,8 @@ def _validated_body(validator) -> dict:
     data = request.get_json(silent=True) if raw.strip() else {}
     if data is None:
         raise ValidationError(_("The request body is not JSON."))
+    if _has_nul(data):  # no text of this system holds one, and PostgreSQL refuses it (web._carries_nul)
+        raise ValidationError(_("The request could not be understood."))
     errors = list(validator.iter_errors(data))
     if errors:
         first = errors[0]
@@ -122,6 +124,16 @@ def _validated_body(validator) -> dict:
         raise ValidationError(_("The request body is not valid (%(where)s: %(detail)s).",
                                 where=where, detail=first.message[:200]))
     return data
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _check_query(name: str, schema: dict, validator) -> None:

@@ -90,6 +90,28 @@ def test_disabling_a_user_ends_his_sessions(app, org):
     assert victim.get("/").status_code == 302
 
 
+def test_disabling_a_user_on_the_admin_page_ends_every_session_of_his(app, org):
+    """Two browsers (and the API) of the same person: all are logged out, and he cannot log in again."""
+    from tests.conftest import csrf_from
+
+    browsers = [app.test_client(), app.test_client()]
+    for b in browsers:
+        login(b, "county_staff")
+        assert b.get("/").status_code == 200
+    admin = app.test_client()
+    login(admin, "county_admin")
+    victim = org.user("county_staff").id
+    token = csrf_from(admin.get(f"/admin/users/{victim}").get_data(as_text=True))
+    assert admin.post(f"/admin/users/{victim}/active", data={"active": "0", "csrf_token": token}).status_code == 302
+    for b in browsers:
+        assert b.get("/").status_code == 302
+        assert b.get("/api/notifications").status_code == 401
+    open_sessions = db.session.execute(select(UserSession).where(UserSession.user_id == victim,
+                                                                 UserSession.ended_at.is_(None))).all()
+    assert open_sessions == []
+    assert login(app.test_client(), "county_staff").status_code == 200  # the login form again, not the workbench
+
+
 @pytest.mark.parametrize("target", ["//evil.example", "/\\evil.example", "https:evil.example",
                                     "https://evil.example/", "%2F%2Fevil.example", "/%5Cevil.example",
                                     "%252F%252Fevil.example"])

@@ -267,3 +267,28 @@ def test_excel_uploads_refuse_zip_bombs_entities_and_non_workbooks(app, foreign)
     r = _post(client, f"/reports/submissions/{sub}/upload", {"file": (io.BytesIO(good), "form.xlsx")},
               page=f"/reports/submissions/{sub}")
     assert r.status_code == 302
+
+
+def test_nul_characters_are_refused_with_400_and_store_nothing(app, org):
+    """PostgreSQL refuses NUL in text: a NUL anywhere in a request is a 400, never a 500."""
+    from office.docflow.models import Document
+
+    client = app.test_client()
+    login(client, "county_clerk")
+    token = csrf_from(client.get("/documents/new").get_data(as_text=True))
+    h = {"X-CSRFToken": token}
+    answers = [
+        client.get("/api/documents?q=a%00b"),
+        client.get("/documents/search?q=a%00b"),
+        client.get("/api/org/divisions/33%0001/children"),
+        client.post("/api/documents", json={"type": "通知", "title": "a\x00b"}, headers=h),
+        client.post("/api/documents", json={"type": "通知", "title": "ok", "main": ["x\x00"]}, headers=h),
+        client.post("/documents/new", data={"csrf_token": token, "doc_type": "通知", "title": "a\x00b"}),
+        client.post("/documents/new", data={"csrf_token": token, "doc_type": "通知", "title": "t",
+                                            "docx": (io.BytesIO(b"PK"), "a\x00.docx")}),
+    ]
+    assert [r.status_code for r in answers] == [400] * len(answers)
+    assert db.session.execute(select(func.count()).select_from(Document)).scalar() == 0
+    # The same requests without the NUL are fine.
+    assert client.get("/api/documents?q=ab").status_code == 200
+    assert client.get("/api/org/divisions/330106/children").status_code == 200
