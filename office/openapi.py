@@ -9,9 +9,9 @@ declaration written next to each route in the modules' ``api.py``::
              response=obj(ok=BOOL, task=TASK, request=REQUEST))
     def act_on_task(task_id, action): ...
 
-The declared request body is also enforced: a body that does not match it is refused with 400
-before the view runs (``json_body()`` then returns it), so the document and the code cannot drift
-apart on what they accept. A route under /api without a declaration is reported by ``undeclared``
+The declared request body and query parameters are also enforced: a request that does not match
+them is refused with 400 before the view runs (``json_body()`` then returns the body), so the
+document and the code cannot drift apart on what they accept. A route under /api without a declaration is reported by ``undeclared``
 (and fails ``tests/security/test_openapi.py``).
 """
 
