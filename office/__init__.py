@@ -15,6 +15,7 @@ from office.extensions import babel, csrf, db, login_manager, migrate
 # Each module's package defines init_app(app): blueprints, job handlers, workbench cards, nav.
 MODULES = [
     "office.web",
+    "office.openapi",
     "office.org",
     "office.auth",
     "office.audit",

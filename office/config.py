@@ -50,10 +50,11 @@ def load_config(overrides: dict | None = None) -> dict:
         # Sessions and login
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _bool("OFFICE_SECURE_COOKIES", env == "production"),
+        # Secure cookies everywhere but on a developer's machine (staging and test servers included).
+        "SESSION_COOKIE_SECURE": _bool("OFFICE_SECURE_COOKIES", env != "development"),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_SECURE": _bool("OFFICE_SECURE_COOKIES", env == "production"),
+        "REMEMBER_COOKIE_SECURE": _bool("OFFICE_SECURE_COOKIES", env != "development"),
         "SESSION_IDLE_MINUTES": _int("OFFICE_SESSION_IDLE_MINUTES", 30),
         "SESSION_ABSOLUTE_HOURS": _int("OFFICE_SESSION_ABSOLUTE_HOURS", 12),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int("OFFICE_SESSION_ABSOLUTE_HOURS", 12)),

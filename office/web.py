@@ -30,7 +30,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
+from werkzeug.routing import IntegerConverter
 
 from office.actor import Actor, actor_for_post
 from office.errors import OfficeError
@@ -38,6 +39,16 @@ from office.extensions import db, login_manager
 
 log = logging.getLogger(__name__)
 bp = Blueprint("web", __name__)
+
+# The largest id a URL may carry: primary keys are 32-bit integers on PostgreSQL, and a larger
+# number in a URL is a missing record (404), never a database error.
+MAX_ID = 2**31 - 1
+
+
+class BoundedIntConverter(IntegerConverter):
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 # --- registries ------------------------------------------------------------------------------
@@ -304,6 +315,19 @@ DEFAULT_MESSAGES = {
 }
 
 
+def _carries_nul() -> bool:
+    """A NUL character in the path, a query or form field or a file name: no text of this system has
+    one, and PostgreSQL refuses to store or even compare it. Refused up front (400)."""
+    if "\x00" in request.path:
+        return True
+    fields = [request.args]
+    if request.method == "POST" and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        fields.append(request.form)
+        if any("\x00" in (f.filename or "") for _k, f in request.files.items(multi=True)):
+            return True
+    return any("\x00" in k or "\x00" in v for md in fields for k, v in md.items(multi=True))
+
+
 def _rollback_quietly() -> None:
     try:
         db.session.rollback()
@@ -312,6 +336,7 @@ def _rollback_quietly() -> None:
 
 
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = BoundedIntConverter  # before any blueprint adds its rules
     app.register_blueprint(bp)
     login_manager.session_protection = "strong"
     login_manager.login_view = "auth.login"
@@ -325,6 +350,8 @@ def init_app(app: Flask) -> None:
         if request.endpoint and declared_access(app, request.endpoint) is None:
             log.error("route %s declares no access; refused", request.endpoint)
             abort(404)
+        if _carries_nul():
+            abort(400)
 
     def _audit_denial():
         """Every refused action is accountable: one event, written after the rollback."""
@@ -366,6 +393,13 @@ def init_app(app: Flask) -> None:
     def _server_error(exc):
         _rollback_quietly()
         return _error(500, str(DEFAULT_MESSAGES[500]))
+
+    @app.errorhandler(DataError)
+    def _bad_data(exc: DataError):
+        # A value the database refuses (out of range, malformed): the request's fault, nothing stored.
+        _rollback_quietly()
+        log.warning("database refused a value during %s %s: %s", request.method, request.path, exc.orig)
+        return _error(400, str(DEFAULT_MESSAGES[400]))
 
     @app.errorhandler(DBAPIError)
     def _database_down(exc: DBAPIError):

@@ -30,9 +30,18 @@ def test_login_reaches_workbench_and_rotates_session(client, org):
 
 
 def test_unknown_user_and_wrong_password_get_the_same_message(client, org):
-    a = login(client, "county_clerk", "wrong-Password1").get_data(as_text=True)
-    b = login(client, "nobody_here", "wrong-Password1").get_data(as_text=True)
-    assert "Wrong user name or password." in a and "Wrong user name or password." in b
+    import re
+
+    a = login(client, "county_clerk", "wrong-Password1")
+    b = login(client, "nobody_here", "wrong-Password1")
+    assert a.status_code == b.status_code == 200
+    assert "Wrong user name or password." in a.get_data(as_text=True)
+
+    def page(r):  # the same page apart from the CSRF token and the echoed user name
+        html = re.sub(r'value="[^"]*"', 'value=""', r.get_data(as_text=True))
+        return html.replace("county_clerk", "NAME").replace("nobody_here", "NAME")
+
+    assert page(a) == page(b)
 
 
 def test_tenth_wrong_password_locks_out_even_the_right_one(client, org):
@@ -79,6 +88,28 @@ def test_disabling_a_user_ends_his_sessions(app, org):
     assert victim.get("/").status_code == 200
     service.set_active(org.actor("county_admin"), org.user("county_staff"), False)
     assert victim.get("/").status_code == 302
+
+
+def test_disabling_a_user_on_the_admin_page_ends_every_session_of_his(app, org):
+    """Two browsers (and the API) of the same person: all are logged out, and he cannot log in again."""
+    from tests.conftest import csrf_from
+
+    browsers = [app.test_client(), app.test_client()]
+    for b in browsers:
+        login(b, "county_staff")
+        assert b.get("/").status_code == 200
+    admin = app.test_client()
+    login(admin, "county_admin")
+    victim = org.user("county_staff").id
+    token = csrf_from(admin.get(f"/admin/users/{victim}").get_data(as_text=True))
+    assert admin.post(f"/admin/users/{victim}/active", data={"active": "0", "csrf_token": token}).status_code == 302
+    for b in browsers:
+        assert b.get("/").status_code == 302
+        assert b.get("/api/notifications").status_code == 401
+    open_sessions = db.session.execute(select(UserSession).where(UserSession.user_id == victim,
+                                                                 UserSession.ended_at.is_(None))).all()
+    assert open_sessions == []
+    assert login(app.test_client(), "county_staff").status_code == 200  # the login form again, not the workbench
 
 
 @pytest.mark.parametrize("target", ["//evil.example", "/\\evil.example", "https:evil.example",

@@ -6,6 +6,22 @@ from flask import Blueprint, abort, jsonify, request, url_for
 
 from office.approvals import engine, queries, standalone, subjects
 from office.approvals.models import ApprovalRequest, Task
+from office.openapi import (
+    BOOL,
+    DATETIME,
+    ID,
+    INT,
+    STR,
+    api_doc,
+    arr,
+    body,
+    enum,
+    json_body,
+    nullable,
+    number,
+    obj,
+    text,
+)
 from office.web import current_actor, login_required
 
 bp = Blueprint("approvals_api", __name__, url_prefix="/api/approvals")
@@ -30,8 +46,23 @@ def _request_json(req: ApprovalRequest) -> dict:
             "finished_at": req.finished_at.isoformat() if req.finished_at else None}
 
 
+TASK = obj(id=ID, request_id=ID, title=STR, state=STR, node_index=INT, node=STR, summary=STR,
+           assignee_id=nullable(INT), on_behalf_of_id=nullable(INT), due_at=nullable(DATETIME),
+           decided_at=nullable(DATETIME), opinion=nullable(STR), request_version=INT, url=STR)
+REQUEST = obj(id=ID, title=STR, subject_type=STR, subject_id=STR, state=STR, node_index=nullable(INT),
+              version=INT, requester_id=nullable(INT), summary=STR, submitted_at=DATETIME,
+              finished_at=nullable(DATETIME))
+VERSION = nullable(number())
+TASK_ACTIONS = ("approve", "reject", "return", "transfer", "add_signer")
+REQUEST_ACTIONS = ("withdraw", "resubmit", "urge", "comment", "cc")
+TASK_BODY = body(version=VERSION, opinion=text(), to=text(40), user_id=nullable(ID), mode=text(20))
+REQUEST_BODY = body(version=VERSION, reason=text(), message=text(), text=text(),
+                    user_ids=arr(ID, max_items=200))
+
+
 @bp.get("/tasks")
 @login_required
+@api_doc("My approval tasks: to do or done", query={"box": enum("todo", "done")}, response=obj(items=arr(TASK)))
 def tasks():
     actor = current_actor()
     box = request.args.get("box", "todo")
@@ -46,6 +77,8 @@ def tasks():
 
 @bp.get("/requests")
 @login_required
+@api_doc("My requests, or those copied to me", query={"box": enum("mine", "cc")},
+         response=obj(items=arr(REQUEST)))
 def requests_():
     actor = current_actor()
     box = request.args.get("box", "mine")
@@ -60,6 +93,11 @@ def requests_():
 
 @bp.get("/requests/<int:request_id>")
 @login_required
+@api_doc("One request with its attachments, tasks and timeline",
+         response=obj(request=REQUEST, attachments=arr(obj(id=ID, name=STR, type=STR, size=INT, sha256=STR, url=STR)),
+                       tasks=arr(TASK), timeline=arr(obj(kind=STR, actor=nullable(STR), on_behalf_of=nullable(STR),
+                                                         opinion=nullable(STR), node_index=nullable(INT),
+                                                         at=DATETIME))))
 def request_detail(request_id: int):
     actor = current_actor()
     req = queries.get_request(actor, request_id)
@@ -75,14 +113,13 @@ def request_detail(request_id: int):
                               "at": a.created_at.isoformat()} for a in queries.timeline(req)])
 
 
-TASK_ACTIONS = ("approve", "reject", "return", "transfer", "add_signer")
-
-
 @bp.post("/tasks/<int:task_id>/<action>")
 @login_required
+@api_doc("Act on an approval task", path={"action": enum(*TASK_ACTIONS)}, body=TASK_BODY,
+         response=obj(ok=BOOL, task=TASK, request=REQUEST))
 def act_on_task(task_id: int, action: str):
     actor = current_actor()
-    data = request.get_json(silent=True) or {}
+    data = json_body()
     version = data.get("version")
     opinion = data.get("opinion", "")
     if action == "approve":
@@ -104,9 +141,11 @@ def act_on_task(task_id: int, action: str):
 
 @bp.post("/requests/<int:request_id>/<action>")
 @login_required
+@api_doc("Act on my request (withdraw, resubmit, urge, comment, copy to)",
+         path={"action": enum(*REQUEST_ACTIONS)}, body=REQUEST_BODY, response=obj(ok=BOOL, request=REQUEST))
 def act_on_request(request_id: int, action: str):
     actor = current_actor()
-    data = request.get_json(silent=True) or {}
+    data = json_body()
     if action == "withdraw":
         engine.withdraw(actor, request_id, reason=data.get("reason", ""), version=data.get("version"))
     elif action == "resubmit":

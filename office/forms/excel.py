@@ -104,8 +104,21 @@ def rollup_export(actor: Actor, task_id: int) -> tuple[str, bytes]:
     return name, data
 
 
+def check_workbook(data: bytes) -> None:
+    """An uploaded workbook is untrusted: size, zip bombs and DTDs are refused before openpyxl reads it
+    (``FORMS_MAX_UPLOAD_MB``, default 10; at most 100 MB unpacked)."""
+    from flask import current_app
+
+    from office.ooxml import check_package
+
+    max_in = int(current_app.config.get("FORMS_MAX_UPLOAD_MB", 10)) * 1024 * 1024
+    check_package(data, kind=".xlsx", required=("[Content_Types].xml", "xl/workbook.xml"), max_in=max_in,
+                  max_out=100 * 1024 * 1024)
+
+
 def parse_upload(sub: Submission, data: bytes) -> dict[str, str]:
     """Values of a filled workbook by element code; errors name the cell (C7: ...)."""
+    check_workbook(data)
     try:
         wb = load_workbook(io.BytesIO(data), data_only=True)
     except Exception:  # noqa: BLE001

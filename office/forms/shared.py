@@ -30,6 +30,10 @@ def read_table(data: bytes | str, filename: str = "") -> list[tuple[int, dict]]:
     if filename.lower().endswith(".xlsx"):
         from openpyxl import load_workbook
 
+        from office.forms.excel import check_workbook
+
+        check_workbook(data if isinstance(data, bytes) else data.encode())
+
         try:
             wb = load_workbook(io.BytesIO(data if isinstance(data, bytes) else data.encode()), read_only=True,
                                data_only=True)

@@ -7,9 +7,13 @@ from sqlalchemy import select
 
 from office.errors import NotFound
 from office.extensions import db
+from office.openapi import ID, STR, api_doc, arr, nullable, obj, text
 from office.org import service
 from office.org.models import Division, Unit
 from office.web import login_required
+
+UNIT = obj(id=ID, code=STR, name=STR, short_name=nullable(STR), kind=STR, function_code=nullable(STR),
+           level=nullable(STR))
 
 bp = Blueprint("org_api", __name__, url_prefix="/api/org")
 
@@ -21,6 +25,8 @@ def unit_json(u: Unit) -> dict:
 
 @bp.get("/units")
 @login_required
+@api_doc("Units whose name, short name or code matches q (20 at most)", query={"q": text(50)},
+         response=obj(items=arr(UNIT)))
 def units():
     q = (request.args.get("q") or "").strip()[:50]
     if not q:
@@ -31,6 +37,8 @@ def units():
 
 @bp.get("/divisions/<code>/children")
 @login_required
+@api_doc("The divisions directly under one (GB/T 2260 code)",
+         response=obj(items=arr(obj(code=STR, name=STR, level=STR))))
 def division_children(code: str):
     d = db.session.execute(select(Division).where(Division.code == code)).scalar_one_or_none()
     if d is None:

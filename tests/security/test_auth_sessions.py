@@ -50,6 +50,8 @@ def test_cookie_flags_by_environment(monkeypatch):
     prod = load_config()
     assert prod["SESSION_COOKIE_SECURE"] is True
     assert prod["SESSION_COOKIE_HTTPONLY"] is True and prod["SESSION_COOKIE_SAMESITE"] in ("Lax", "Strict")
+    monkeypatch.setenv("OFFICE_ENV", "staging")  # anything but development
+    assert load_config()["SESSION_COOKIE_SECURE"] is True and load_config()["REMEMBER_COOKIE_SECURE"] is True
     monkeypatch.setenv("OFFICE_ENV", "development")
     assert load_config()["SESSION_COOKIE_SECURE"] is False
 

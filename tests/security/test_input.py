@@ -215,3 +215,80 @@ def test_no_password_token_or_cookie_in_logs(app, org, caplog):
     for secret in (PASSWORD, "Wrong-Password-77", new_password, cookie, sid, token, login_csrf):
         assert secret not in text
     assert any("user_session" in r.getMessage() for r in caplog.records)  # the capture saw the SQL
+
+
+def _rezip(data: bytes, changes: dict[str, bytes]) -> bytes:
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(data))
+    members = {n: src.read(n) for n in src.namelist()}
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, body in {**members, **changes}.items():
+            z.writestr(name, body)
+    return buf.getvalue()
+
+
+def test_excel_uploads_refuse_zip_bombs_entities_and_non_workbooks(app, foreign):
+    """The filled-form upload and the shared-dataset import both take .xlsx files from users."""
+    from office.forms.models import SharedDataset
+
+    client = app.test_client()
+    login(client, "qb_clerk")
+    sub = foreign["submission"]
+    good = client.get(f"/reports/submissions/{sub}/form.xlsx").data
+    bomb = _rezip(good, {"xl/media/bomb.bin": b"\0" * (60 * 1024 * 1024)})
+    assert len(bomb) < 1024 * 1024
+    import zipfile
+
+    wb_xml = zipfile.ZipFile(io.BytesIO(good)).read("xl/workbook.xml")
+    xxe = _rezip(good, {"xl/workbook.xml": wb_xml.replace(
+        b"<workbook", b'<!DOCTYPE workbook [<!ENTITY x SYSTEM "file:///etc/passwd">]><workbook', 1)})
+    laughs = _rezip(good, {"xl/workbook.xml": b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
+                                              b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><l>&b;</l>'})
+    cases = [(bomb, "unpacks to too much data"), (xxe, "contains a DTD"), (laughs, "contains a DTD"),
+             (b"PK\x03\x04 broken", "not a .xlsx file"), (b"MZ\x90\x00 an executable", "not a .xlsx file")]
+    before = client.get(f"/api/reports/submissions/{sub}").get_json()
+    for data, message in cases:
+        r = _post(client, f"/reports/submissions/{sub}/upload", {"file": (io.BytesIO(data), "form.xlsx")},
+                  page=f"/reports/submissions/{sub}")
+        assert r.status_code == 400 and message in r.get_data(as_text=True), message
+    assert client.get(f"/api/reports/submissions/{sub}").get_json() == before
+
+    admin = app.test_client()
+    login(admin, "other_county_admin")
+    count = db.session.execute(select(func.count()).select_from(SharedDataset)).scalar()
+    for data, message in cases:
+        r = _post(admin, "/reports/datasets", {"file": (io.BytesIO(data), "rows.xlsx"), "name": "n",
+                                               "source_name": "s", "as_of": "2025-09-30"}, page="/reports/datasets")
+        assert r.status_code == 400 and message in r.get_data(as_text=True), message
+    assert db.session.execute(select(func.count()).select_from(SharedDataset)).scalar() == count
+    # The genuine workbook still goes through.
+    r = _post(client, f"/reports/submissions/{sub}/upload", {"file": (io.BytesIO(good), "form.xlsx")},
+              page=f"/reports/submissions/{sub}")
+    assert r.status_code == 302
+
+
+def test_nul_characters_are_refused_with_400_and_store_nothing(app, org):
+    """PostgreSQL refuses NUL in text: a NUL anywhere in a request is a 400, never a 500."""
+    from office.docflow.models import Document
+
+    client = app.test_client()
+    login(client, "county_clerk")
+    token = csrf_from(client.get("/documents/new").get_data(as_text=True))
+    h = {"X-CSRFToken": token}
+    answers = [
+        client.get("/api/documents?q=a%00b"),
+        client.get("/documents/search?q=a%00b"),
+        client.get("/api/org/divisions/33%0001/children"),
+        client.post("/api/documents", json={"type": "通知", "title": "a\x00b"}, headers=h),
+        client.post("/api/documents", json={"type": "通知", "title": "ok", "main": ["x\x00"]}, headers=h),
+        client.post("/documents/new", data={"csrf_token": token, "doc_type": "通知", "title": "a\x00b"}),
+        client.post("/documents/new", data={"csrf_token": token, "doc_type": "通知", "title": "t",
+                                            "docx": (io.BytesIO(b"PK"), "a\x00.docx")}),
+    ]
+    assert [r.status_code for r in answers] == [400] * len(answers)
+    assert db.session.execute(select(func.count()).select_from(Document)).scalar() == 0
+    # The same requests without the NUL are fine.
+    assert client.get("/api/documents?q=ab").status_code == 200
+    assert client.get("/api/org/divisions/330106/children").status_code == 200
