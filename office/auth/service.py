@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.orm import contains_eager
 
 from office.actor import Actor
 from office.audit import service as audit
@@ -101,15 +103,26 @@ def start_session(user: User, post: Post | None, *, ip: str = "", user_agent: st
     return token
 
 
-def load_session(token: str | None) -> UserSession | None:
-    """The live session for a token, or None when ended, idle too long or past its absolute limit."""
+class LiveSession(NamedTuple):
+    session: UserSession
+    user: User
+    post: Post | None
+
+
+def load_session(token: str | None) -> LiveSession | None:
+    """The live session for a token with its user and post (the post's unit loaded too), or None
+    when ended, idle too long or past its absolute limit. One query for the lot: this runs on
+    every request."""
     if not token:
         return None
-    s = db.session.execute(
-        select(UserSession).where(UserSession.token_hash == _token_hash(token))
-    ).scalar_one_or_none()
-    if s is None or s.ended_at is not None:
+    row = db.session.execute(
+        select(UserSession, User, Post).join(User, User.id == UserSession.user_id)
+        .outerjoin(Post, Post.id == UserSession.post_id).outerjoin(Unit, Unit.id == Post.unit_id)
+        .options(contains_eager(Post.unit)).where(UserSession.token_hash == _token_hash(token))
+    ).first()
+    if row is None or row[0].ended_at is not None:
         return None
+    s = row[0]
     cfg = current_app.config
     now = utcnow()
     if now - s.last_seen_at > timedelta(minutes=cfg["SESSION_IDLE_MINUTES"]) or \
@@ -120,7 +133,7 @@ def load_session(token: str | None) -> UserSession | None:
     if now - s.last_seen_at > timedelta(seconds=60):
         s.last_seen_at = now
         db.session.commit()
-    return s
+    return LiveSession(s, row[1], row[2])
 
 
 def end_session(token: str | None, actor: Actor | None = None) -> None:

@@ -230,17 +230,19 @@ def open_count(actor: Actor) -> int:
         Receipt.unit_id.in_(acting_unit_ids(actor)), Receipt.state.in_(ReceiptState.OPEN))).scalar_one()
 
 
-def todo(actor: Actor, limit: int) -> list:
-    """To-do entries: receipts to sign for (clerks), assigned to me, circulated to me unread."""
+def todo(actor: Actor, limit: int, units: list[int] | None = None) -> list:
+    """To-do entries: receipts to sign for (clerks), assigned to me, circulated to me unread.
+    ``units``: the actor's ``acting_unit_ids`` when the caller already has them."""
     from office.web import TodoItem
 
     if actor.unit_id is None:
         return []
+    units = acting_unit_ids(actor) if units is None else units
     items = []
     if actor.has_role("clerk", "leader"):
         rows = db.session.execute(
             select(Receipt, Document.title).join(Document, Document.id == Receipt.document_id)
-            .where(Receipt.unit_id.in_(acting_unit_ids(actor)),
+            .where(Receipt.unit_id.in_(units),
                    Receipt.state.in_([ReceiptState.DELIVERED, ReceiptState.SIGNED, ReceiptState.REGISTERED]))
             .order_by(Receipt.due_at, Receipt.id).limit(limit)).all()
         for r, title in rows:
@@ -249,7 +251,7 @@ def todo(actor: Actor, limit: int) -> list:
                                   created_at=r.delivered_at, due_at=r.due_at, kind="receipt"))
     rows = db.session.execute(
         select(Receipt, Document.title).join(Document, Document.id == Receipt.document_id)
-        .where(Receipt.unit_id.in_(acting_unit_ids(actor)), Receipt.assignee_id == actor.user_id,
+        .where(Receipt.unit_id.in_(units), Receipt.assignee_id == actor.user_id,
                Receipt.state == ReceiptState.HANDLING).limit(limit)).all()
     for r, title in rows:
         items.append(TodoItem(module="docflow", title=_("Handle: %(t)s", t=title),
@@ -258,7 +260,7 @@ def todo(actor: Actor, limit: int) -> list:
     rows = db.session.execute(
         select(Receipt, Document.title).join(HandlingStep, HandlingStep.receipt_id == Receipt.id)
         .join(Document, Document.id == Receipt.document_id)
-        .where(Receipt.unit_id.in_(acting_unit_ids(actor)), HandlingStep.kind == "circulate",
+        .where(Receipt.unit_id.in_(units), HandlingStep.kind == "circulate",
                HandlingStep.target_user_id == actor.user_id, HandlingStep.read_at.is_(None)).limit(limit)).all()
     for r, title in rows:
         items.append(TodoItem(module="docflow", title=_("Read: %(t)s", t=title),
@@ -266,20 +268,15 @@ def todo(actor: Actor, limit: int) -> list:
     return items[:limit]
 
 
-def outgoing_todo(actor: Actor, limit: int) -> list:
-    """Outgoing documents waiting for this actor's step (review, countersign, sign-off, number...)."""
+def outgoing_todo(actor: Actor, limit: int, units: list[int] | None = None) -> list:
+    """Outgoing documents waiting for this actor's step (review, countersign, sign-off, number...);
+    the units whose documents they are: the actor's own, and for a general office its government's."""
     from office.docflow.models import DocState, DocumentIssuer
     from office.web import TodoItem
 
     if actor.unit_id is None:
         return []
-    mine = db.session.get(Unit, actor.unit_id)
-    unit_ids = [actor.unit_id]
-    if mine is not None and mine.kind == "general_office":
-        gov = db.session.execute(select(Unit.id).where(Unit.division_id == mine.division_id,
-                                                       Unit.kind == "government")).scalar()
-        if gov:
-            unit_ids.append(gov)
+    unit_ids = acting_unit_ids(actor) if units is None else units
     states = []
     if actor.has_role("clerk", "leader"):
         states += [DocState.REVIEW, DocState.SIGNED, DocState.CHECKED, DocState.NUMBERED, DocState.SEALED]
@@ -303,6 +300,12 @@ def outgoing_todo(actor: Actor, limit: int) -> list:
         out.append(TodoItem(module="docflow", title=f"{STATE_LABELS.get(d.state, d.state)}: {d.title}",
                             url=f"/documents/{d.id}", created_at=d.updated_at, kind="outgoing"))
     return out
+
+
+def all_todo(actor: Actor, limit: int) -> list:
+    """The document flow's part of the unified to-do list: incoming and outgoing."""
+    units = acting_unit_ids(actor)
+    return todo(actor, limit, units) + outgoing_todo(actor, limit, units)
 
 
 __all__ = ["acts_for"]

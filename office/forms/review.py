@@ -86,6 +86,16 @@ def pending_below(sub: Submission) -> int:
         Submission.state != SubmissionState.APPROVED)).scalar_one()
 
 
+def pending_below_many(subs: list[Submission]) -> dict[int, int]:
+    """``pending_below`` of many submissions in one query: {submission id: count} (absent = 0)."""
+    if not subs:
+        return {}
+    return dict(db.session.execute(
+        select(Submission.parent_id, func.count()).where(
+            Submission.parent_id.in_([s.id for s in subs]), Submission.state != SubmissionState.APPROVED)
+        .group_by(Submission.parent_id)).all())
+
+
 def _require_below_approved(sub: Submission) -> None:
     n = pending_below(sub)
     if n:
@@ -211,6 +221,12 @@ def request_of(sub: Submission, states=(RUNNING, RETURNED)):
         if r.state in states:
             return r
     return None
+
+
+def without_running_request(subs: list[Submission]) -> list[Submission]:
+    """The submissions that have no running approval request (one query for the lot)."""
+    busy = approvals.subjects_with_requests(SUBJECT, [s.id for s in subs], (RUNNING,))
+    return [s for s in subs if str(s.id) not in busy]
 
 
 def latest_request(sub: Submission):
