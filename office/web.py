@@ -308,7 +308,10 @@ def _rollback_quietly() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from office.datefmt import datetimeformat
+
     app.register_blueprint(bp)
+    app.jinja_env.filters["datetimeformat"] = datetimeformat
     login_manager.session_protection = "strong"
     login_manager.login_view = "auth.login"
 

@@ -10,7 +10,7 @@ from typing import NamedTuple
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import joinedload
 
 from office.actor import Actor
 from office.audit import service as audit
@@ -110,16 +110,16 @@ class LiveSession(NamedTuple):
 
 
 def load_session(token: str | None) -> LiveSession | None:
-    """The live session for a token with its user and post (the post's unit loaded too), or None
-    when ended, idle too long or past its absolute limit. One query for the lot: this runs on
-    every request."""
+    """The live session for a token with its user and post, or None when ended, idle too long or
+    past its absolute limit. One query for the lot, as this runs on every request: the user comes
+    with all his posts, their units and roles (the page header lists them to switch posts)."""
     if not token:
         return None
     row = db.session.execute(
-        select(UserSession, User, Post).join(User, User.id == UserSession.user_id)
-        .outerjoin(Post, Post.id == UserSession.post_id).outerjoin(Unit, Unit.id == Post.unit_id)
-        .options(contains_eager(Post.unit)).where(UserSession.token_hash == _token_hash(token))
-    ).first()
+        select(UserSession, User).join(User, User.id == UserSession.user_id)
+        .options(joinedload(User.posts).joinedload(Post.unit), joinedload(User.posts).joinedload(Post.role_rows))
+        .where(UserSession.token_hash == _token_hash(token))
+    ).unique().first()
     if row is None or row[0].ended_at is not None:
         return None
     s = row[0]
@@ -133,7 +133,11 @@ def load_session(token: str | None) -> LiveSession | None:
     if now - s.last_seen_at > timedelta(seconds=60):
         s.last_seen_at = now
         db.session.commit()
-    return LiveSession(s, row[1], row[2])
+    user = row[1]
+    post = next((p for p in user.posts if p.id == s.post_id), None)
+    if post is None and s.post_id is not None:
+        post = db.session.get(Post, s.post_id)
+    return LiveSession(s, user, post)
 
 
 def end_session(token: str | None, actor: Actor | None = None) -> None:

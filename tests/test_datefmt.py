@@ -1,0 +1,34 @@
+"""Dates in pages: the app's ``datetimeformat`` filter writes what Flask-Babel's writes, in both
+languages, for naive (UTC) and aware values, across midnight and the year's end in Asia/Shanghai."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import flask_babel
+import pytest
+from flask import render_template_string
+from flask_babel import force_locale
+
+from office.datefmt import datetimeformat
+
+VALUES = [datetime(2026, 12, 31, 15, 59), datetime(2026, 12, 31, 16, 0), datetime(2026, 1, 1, 0, 0, 5),
+          datetime(2026, 7, 4, 3, 7, 9, tzinfo=UTC), datetime(2026, 3, 1, 23, 30, tzinfo=timezone(timedelta(hours=-5))),
+          datetime(2030, 2, 28, 12, 0)]
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+@pytest.mark.parametrize("fmt", [None, "short", "medium", "long", "yyyy-MM-dd HH:mm"])
+def test_same_text_as_flask_babel(app, lang, fmt):
+    with app.test_request_context("/"), force_locale(lang):
+        for value in VALUES:
+            assert datetimeformat(value, fmt) == flask_babel.format_datetime(value, fmt), (lang, fmt, value)
+
+
+def test_the_page_shows_shanghai_time_in_the_users_language(app):
+    with app.test_request_context("/"), force_locale("zh_CN"):
+        assert render_template_string("{{ d|datetimeformat('short') }}", d=datetime(2026, 12, 31, 16, 0)) \
+            == "2027/1/1 00:00"
+    with app.test_request_context("/"), force_locale("en"):
+        text = render_template_string("{{ d|datetimeformat('short') }}", d=datetime(2026, 12, 31, 16, 0))
+        assert text.startswith("1/1/27") and "12:00" in text and "AM" in text
