@@ -57,10 +57,10 @@ def plan(scale: float) -> dict[str, int]:
             "approvals": round(FULL["approvals"] * scale), "periods": max(1, round(FULL["periods"] * scale))}
 
 
-def fresh_database(backend: str) -> str:
+def fresh_database(backend: str, sqlite_path: Path | None = None) -> str:
     """Drop and recreate ``office_bench`` (PostgreSQL) or a temporary SQLite file; return its URL."""
     if backend == "sqlite":
-        path = Path(tempfile.gettempdir()) / "office_bench.db"
+        path = sqlite_path or Path(tempfile.gettempdir()) / "office_bench.db"
         path.unlink(missing_ok=True)
         return f"sqlite:///{path}"
     import psycopg
@@ -93,7 +93,7 @@ def _post_actor(username: str) -> Actor:
     return actor_for_post(post)
 
 
-def build_base(seed: int) -> dict:
+def build_base(seed: int, fields: int = FIELDS) -> dict:
     """Organisation, people, the approval flow and the form catalogue (independent of the scale)."""
     from flask_migrate import upgrade
 
@@ -113,7 +113,7 @@ def build_base(seed: int) -> dict:
                            definition={"nodes": [{"name": "单位领导审批", "type": "single",
                                                   "assignees": {"kind": "role", "role": "leader"}}]})
     forms = []
-    for f, (code, name, elements, definition) in enumerate(form_definitions(FORMS, FIELDS), start=1):
+    for f, (code, name, elements, definition) in enumerate(form_definitions(FORMS, fields), start=1):
         for el in elements:
             create_element(system, commit=False, **el)
         v = create_template(system, code=code, name=name, definition=definition, owner_function="tj",
@@ -195,16 +195,17 @@ def counts() -> dict[str, int]:
 
 
 def generate(scale: float = DEFAULT_SCALE, *, backend: str = "postgresql", seed: int = DEFAULT_SEED,
-             manifest_path: Path | None = MANIFEST) -> dict:
-    """Build the dataset from nothing at ``scale``; write and return the manifest."""
-    url = fresh_database(backend)
+             manifest_path: Path | None = MANIFEST, fields: int = FIELDS, sqlite_path: Path | None = None) -> dict:
+    """Build the dataset from nothing at ``scale`` (``fields`` per form: 200, fewer for a quick
+    check); write and return the manifest."""
+    url = fresh_database(backend, sqlite_path)
     app = make_app(url, loading=True)
     started = time.perf_counter()
     with app.app_context():
         t = time.perf_counter()
-        base = build_base(seed)
+        base = build_base(seed, fields)
         manifest = {"format": 1, "database_url": url, "backend": backend, "seed": seed, "scale": 0,
-                    "password": PASSWORD, "built": {"documents": 0, "receipts": 0, "approvals": 0, "periods": 0},
+                    "password": PASSWORD, "fields": fields, "built": {"documents": 0, "receipts": 0, "approvals": 0, "periods": 0},
                     "tasks": [], "build_seconds": {"base": round(time.perf_counter() - t, 1)}, **base}
         grow(manifest, scale)
         _describe(manifest)
