@@ -358,6 +358,19 @@ def users_with_role(unit_id: int, role: str) -> list[tuple[User, Post]]:
     return [(u, p) for u, p in rows]
 
 
+def user_ids_with_role(unit_ids, role: str) -> dict[int, list[int]]:
+    """{unit id: ids of the active users holding ``role`` there} for many units in one query."""
+    out: dict[int, list[int]] = {}
+    rows = db.session.execute(
+        select(Post.unit_id, User.id).join(Post, Post.user_id == User.id)
+        .join(PostRole, PostRole.post_id == Post.id)
+        .where(Post.unit_id.in_(list(unit_ids)), PostRole.role == role, User.active.is_(True))
+        .order_by(Post.unit_id, User.id))
+    for unit_id, user_id in rows:
+        out.setdefault(unit_id, []).append(user_id)
+    return out
+
+
 def principal_leader(unit_id: int) -> User | None:
     """The unit's leader of the highest rank (正职 before 副职)."""
     rows = users_with_role(unit_id, Role.LEADER)
