@@ -3,6 +3,7 @@ languages, for naive (UTC) and aware values, across midnight and the year's end 
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta, timezone
 
 import flask_babel
@@ -12,13 +13,16 @@ from flask_babel import force_locale
 
 from office.datefmt import datetimeformat
 
+_rng = random.Random(7)
 VALUES = [datetime(2026, 12, 31, 15, 59), datetime(2026, 12, 31, 16, 0), datetime(2026, 1, 1, 0, 0, 5),
           datetime(2026, 7, 4, 3, 7, 9, tzinfo=UTC), datetime(2026, 3, 1, 23, 30, tzinfo=timezone(timedelta(hours=-5))),
-          datetime(2030, 2, 28, 12, 0)]
+          datetime(2030, 2, 28, 12, 0), datetime(2009, 6, 1, 4, 0), datetime(2026, 1, 1, 16, 0)] + [
+    datetime(2000, 1, 1) + timedelta(seconds=_rng.randrange(40 * 365 * 86400)) for _ in range(150)]
 
 
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
-@pytest.mark.parametrize("fmt", [None, "short", "medium", "long", "yyyy-MM-dd HH:mm"])
+@pytest.mark.parametrize("fmt", [None, "short", "medium", "long", "full", "yyyy-MM-dd HH:mm",
+                                 "yy/M/d h:mm:ss a", "MMM d, y K:mm", "MMMM dd EEEE k 'o''clock' zzzz"])
 def test_same_text_as_flask_babel(app, lang, fmt):
     with app.test_request_context("/"), force_locale(lang):
         for value in VALUES:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import defer
 
 from office.actor import Actor
 from office.docflow.common import acting_unit_ids, acts_for, check_version, commit, get_receipt, log
@@ -210,10 +211,12 @@ def steps(receipt: Receipt) -> list[HandlingStep]:
 
 
 def incoming(actor: Actor, *, state: str | None = None, limit: int = 200, offset: int = 0):
-    """Receipts of the actor's own unit (a person with two posts sees each unit separately)."""
+    """Receipts of the actor's own unit (a person with two posts sees each unit separately). The
+    documents' bodies and search tokens are not read for a list (they load if asked for)."""
     if actor.unit_id is None:
         return []
     q = select(Receipt, Document).join(Document, Document.id == Receipt.document_id) \
+        .options(defer(Document.body), defer(Document.search_tokens)) \
         .where(Receipt.unit_id.in_(acting_unit_ids(actor)), Receipt.state != ReceiptState.RECALLED)
     if state == "open":
         q = q.where(Receipt.state.in_(ReceiptState.OPEN))
@@ -245,16 +248,18 @@ def todo(actor: Actor, limit: int, units: list[int] | None = None) -> list:
             .where(Receipt.unit_id.in_(units),
                    Receipt.state.in_([ReceiptState.DELIVERED, ReceiptState.SIGNED, ReceiptState.REGISTERED]))
             .order_by(Receipt.due_at, Receipt.id).limit(limit)).all()
+        sign_for_label, handle_label = _("Sign for"), _("Handle")  # translated once, not per row
         for r, title in rows:
-            kind = _("Sign for") if r.state == ReceiptState.DELIVERED else _("Handle")
+            kind = sign_for_label if r.state == ReceiptState.DELIVERED else handle_label
             items.append(TodoItem(module="docflow", title=f"{kind}: {title}", url=f"/documents/receipts/{r.id}",
                                   created_at=r.delivered_at, due_at=r.due_at, kind="receipt"))
     rows = db.session.execute(
         select(Receipt, Document.title).join(Document, Document.id == Receipt.document_id)
         .where(Receipt.unit_id.in_(units), Receipt.assignee_id == actor.user_id,
                Receipt.state == ReceiptState.HANDLING).limit(limit)).all()
+    handle_line = _("Handle: %(t)s")  # the translated pattern; "%" below fills it as gettext would
     for r, title in rows:
-        items.append(TodoItem(module="docflow", title=_("Handle: %(t)s", t=title),
+        items.append(TodoItem(module="docflow", title=handle_line % {"t": title},
                               url=f"/documents/receipts/{r.id}", created_at=r.delivered_at, due_at=r.due_at,
                               kind="assignment"))
     rows = db.session.execute(
@@ -262,8 +267,9 @@ def todo(actor: Actor, limit: int, units: list[int] | None = None) -> list:
         .join(Document, Document.id == Receipt.document_id)
         .where(Receipt.unit_id.in_(units), HandlingStep.kind == "circulate",
                HandlingStep.target_user_id == actor.user_id, HandlingStep.read_at.is_(None)).limit(limit)).all()
+    read_line = _("Read: %(t)s")
     for r, title in rows:
-        items.append(TodoItem(module="docflow", title=_("Read: %(t)s", t=title),
+        items.append(TodoItem(module="docflow", title=read_line % {"t": title},
                               url=f"/documents/receipts/{r.id}", created_at=r.delivered_at, kind="circulate"))
     return items[:limit]
 
