@@ -159,7 +159,7 @@ def grow(manifest: dict, scale: float) -> dict:
     timings[f"forms@{scale}"] = round(time.perf_counter() - t, 1)
     bulk.fix_sequences(["doc_document", "doc_distribution", "doc_receipt", "doc_issuer", "doc_recipient",
                         "doc_number", "doc_number_counter", "doc_archive", "approval_standalone",
-                        "approval_request", "approval_task", "approval_action"])
+                        "approval_request", "approval_task"])
     db.session.commit()
     t = time.perf_counter()
     bulk.analyze()

@@ -259,7 +259,7 @@ def build_approvals(seed: int, start: int, end: int, people: dict, flow_version_
     """Stand-alone requests (请示件) ``[start, end)`` in every state; every 40th waits for the busy clerk."""
     units, busy = people["units"], people["units"][people["busy_unit_index"]]
     items, reqs, tasks, actions = [], [], [], []
-    tid, aid = bulk.next_id("approval_task"), bulk.next_id("approval_action")
+    tid = bulk.next_id("approval_task")
     for b0 in range(start - start % BLOCK, end, BLOCK):
         rng = random.Random(f"{seed}:approvals:{b0}")
         picks = [(units[rng.randrange(len(units))], _choice(rng, APPROVAL_STATES)) for _ in range(BLOCK)]
@@ -279,16 +279,15 @@ def build_approvals(seed: int, start: int, end: int, people: dict, flow_version_
                          json.dumps({"amount": amount, "title": title}, ensure_ascii=False), -1, 1,
                          state != "running", created, created, decided or created, decided))
             task_state = {"running": "open", "withdrawn": "cancelled"}.get(state, state)
-            tasks.append((tid, rid, 0, 1, 0, assignee[0], task_state, "flow", created + timedelta(hours=48),
-                          created, created, decided if task_state != "cancelled" else None,
+            # No due date: the bench flow sets no deadline (and the deadline sweeper of a running
+            # app would otherwise escalate every open task of the generated year).
+            tasks.append((tid, rid, 0, 1, 0, assignee[0], task_state, "flow", None, created, created, decided if task_state != "cancelled" else None,
                           assignee[0] if task_state not in ("open", "cancelled") else None,
                           {"approved": "同意", "rejected": "不同意", "returned": "请补充材料"}.get(state, "")))
-            actions.append((aid, rid, None, None, "submit", u[9], u[10], "", "", "{}", created))
-            aid += 1
+            actions.append((rid, None, None, "submit", u[9], u[10], "", "", "{}", created))
             if state != "running":
                 kind = {"approved": "node_done", "rejected": "reject", "returned": "return"}.get(state, "withdraw")
-                actions.append((aid, rid, tid, 0, kind, assignee[0], assignee[1], "", tasks[-1][-1], "{}", decided))
-                aid += 1
+                actions.append((rid, tid, 0, kind, assignee[0], assignee[1], "", tasks[-1][-1], "{}", decided))
             tid += 1
     bulk.load("approval_standalone", ["id", "title", "body", "amount", "unit_id", "created_by_id", "created_at",
                                       "status"], items)
@@ -299,7 +298,7 @@ def build_approvals(seed: int, start: int, end: int, people: dict, flow_version_
     bulk.load("approval_task", ["id", "request_id", "node_index", "entry_no", "seq", "assignee_id", "state",
                                 "origin", "due_at", "created_at", "opened_at", "decided_at", "decided_by_id",
                                 "opinion"], tasks)
-    bulk.load("approval_action", ["id", "request_id", "task_id", "node_index", "kind", "actor_id", "actor_name",
+    bulk.load("approval_action", ["request_id", "task_id", "node_index", "kind", "actor_id", "actor_name",
                                   "on_behalf_of_name", "opinion", "detail_json", "created_at"], actions)
 
 
