@@ -106,10 +106,11 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait(5)
 
 
-def _gunicorn(stack: ExitStack, app: str, env: dict, log: Path) -> tuple[str, subprocess.Popen]:
+def _gunicorn(stack: ExitStack, app: str, env: dict, log: Path, threads: int) -> tuple[str, subprocess.Popen]:
     port = free_port()
+    worker = ["-k", "gthread", "--threads", str(threads)] if threads > 1 else ["-k", "sync"]
     proc = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-w", str(WORKERS), "-k", "gthread", "--threads", str(THREADS),
+        [str(BIN / "gunicorn"), "-w", str(WORKERS), *worker,
          "-b", f"127.0.0.1:{port}", "--timeout", "60", "--graceful-timeout", "10", app],
         cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
     stack.callback(_stop, proc)
@@ -294,7 +295,7 @@ def clerk_units(database_url: str, user: str) -> list[int]:
 # --- the measurement ------------------------------------------------------------------------
 
 
-def measure(manifest: dict, seconds: int = 30) -> dict:
+def measure(manifest: dict, seconds: int = 30, *, connections: int = CONNECTIONS, threads: int = THREADS) -> dict:
     """Measure the to-do page and the incoming list against their floor; see the module docstring."""
     database_url, user, password = target(manifest)
     units = clerk_units(database_url, user)
@@ -306,8 +307,8 @@ def measure(manifest: dict, seconds: int = 30) -> dict:
                        SECRET_KEY=secrets.token_hex(32), OFFICE_INSTANCE_DIR=str(tmp / "instance"),
                        OFFICE_STORAGE_DIR=str(tmp / "instance" / "storage"))
         floor_env = dict(base_env, FLOOR_DATABASE_URL=database_url, FLOOR_UNIT_IDS=",".join(map(str, units)))
-        app_url, app_proc = _gunicorn(stack, "wsgi:app", app_env, tmp / "app.log")
-        floor_url, floor_proc = _gunicorn(stack, "bench.floor_app:app", floor_env, tmp / "floor.log")
+        app_url, app_proc = _gunicorn(stack, "wsgi:app", app_env, tmp / "app.log", threads)
+        floor_url, floor_proc = _gunicorn(stack, "bench.floor_app:app", floor_env, tmp / "floor.log", threads)
         _wait_up(app_url + "/healthz", app_proc, tmp / "app.log")
         _wait_up(floor_url + "/todo", floor_proc, tmp / "floor.log")
         cookie = login(app_url, user, password)
@@ -327,9 +328,9 @@ def measure(manifest: dict, seconds: int = 30) -> dict:
             run_wrk(app_url + page_path, 2, script, cookie)
             run_wrk(floor_url + floor_path, 2, script)
             with RssSampler(app_proc.pid) as rss:
-                app = run_wrk(app_url + page_path, seconds, script, cookie)
+                app = run_wrk(app_url + page_path, seconds, script, cookie, connections)
             peak_kib = max(peak_kib, rss.peak_kib)
-            floor = run_wrk(floor_url + floor_path, seconds, script)
+            floor = run_wrk(floor_url + floor_path, seconds, script, connections=connections)
             for label, res in (("page", app), ("floor", floor)):
                 if res["non_2xx"] or res["socket_errors"]:
                     raise LoadError(f"{name} {label}: {res['non_2xx']} non-2xx responses {res['statuses']}, "
@@ -338,8 +339,8 @@ def measure(manifest: dict, seconds: int = 30) -> dict:
             pages[name] = {"path": page_path, "rows": len(shown), "page": app, "floor": floor,
                            "throughput_ratio": round(ratio, 3),
                            "meets_target": ratio >= TARGET_RATIO and app["p95_ms"] < TARGET_P95_MS}
-    return {"seconds": seconds, "gunicorn": f"{WORKERS} workers, gthread x{THREADS}",
-            "wrk": f"{WRK_THREADS} threads, {CONNECTIONS} connections", "user": user,
+    return {"seconds": seconds, "gunicorn": f"{WORKERS} workers, " + (f"gthread x{threads}" if threads > 1 else "sync"),
+            "wrk": f"{WRK_THREADS} threads, {connections} connections", "user": user,
             "targets": {"throughput_ratio_min": TARGET_RATIO, "p95_ms_max": TARGET_P95_MS},
             "pages": pages, "web_worker_peak_rss_mib": round(peak_kib / 1024, 1)}
 
@@ -363,6 +364,8 @@ def main(argv=None) -> int:
     ap.add_argument("--user")
     ap.add_argument("--password")
     ap.add_argument("--seconds", type=int, default=30)
+    ap.add_argument("--connections", type=int, default=CONNECTIONS, help="wrk's open connections")
+    ap.add_argument("--threads", type=int, default=THREADS, help="threads per gunicorn worker (1: sync worker)")
     ap.add_argument("--json", action="store_true", help="print the result as JSON too")
     args = ap.parse_args(argv)
     if args.database_url:
@@ -373,7 +376,7 @@ def main(argv=None) -> int:
     else:
         ap.error(f"no {MANIFEST.name}: build the dataset (python -m bench) or pass --database-url")
     try:
-        result = measure(manifest, args.seconds)
+        result = measure(manifest, args.seconds, connections=args.connections, threads=args.threads)
     except LoadError as exc:
         print(f"web_load: {exc}", file=sys.stderr)
         return 1
