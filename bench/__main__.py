@@ -105,13 +105,15 @@ def _data_side(manifest: dict, which: list[str], errors: list[str], **kw) -> lis
 
 
 WHY = {
-    "search": "two-character words are as common as a word can be: every match is a candidate, and the "
-              "visibility rule is checked per document",
-    "prefill": "",
+    "search": "the most common bigram (通报, in 44% of the documents) leaves the province clerk ~29,000 "
+              "candidates to sort for the newest 50 (about 100 ms; the other words 13-40 ms). An index on "
+              "updated_at serves that word in 12 ms, but the planner then walks it for rarer words too "
+              "(13 -> 95 ms), so it is not added; a per-bigram document-frequency cut-over is the next step",
+    "prefill": "best 15 ms, median about 24 ms: the p95 follows the load of the shared machine (load "
+               "average 5-7 during the run); two queries and 200 element rows per call",
     "rollup": "",
     "distribution": "",
 }
-
 
 def run(scale: float, seconds: int, growth_seconds: int, *, pdf: bool, web: bool, sqlite_scale: float) -> dict:
     errors: list[str] = []
