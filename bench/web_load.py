@@ -218,7 +218,11 @@ def login(base: str, user: str, password: str) -> str:
     return cookie
 
 
-def receipt_links(page: str) -> list[str]:
+def row_links(page: str) -> list[str]:
+    """The links of the rows: the to-do list's items, or the incoming table's receipts."""
+    m = re.search(r'<ul class="todo-list">(.*?)</ul>', page, re.S)
+    if m:
+        return re.findall(r'href="([^"]+)"', m.group(1))
     return re.findall(r'href="(/documents/receipts/\d+)"', page)
 
 
@@ -270,24 +274,26 @@ def target(manifest: dict) -> tuple[str, str, str]:
     return normalise_database_url(url), user, password
 
 
-def clerk_units(database_url: str, user: str) -> list[int]:
-    """The units whose receipts the clerk handles: his post's unit and, for a general office, its government."""
+def clerk(database_url: str, user: str) -> dict:
+    """What the floor needs to know of the clerk: his user id, unit, division and path, and the units
+    whose receipts he handles (his post's unit and, for a general office, its government)."""
     engine = create_engine(database_url)
     try:
         with engine.connect() as conn:
             row = conn.execute(text(
-                "SELECT u.id, u.kind, u.division_id FROM user_account a JOIN post p ON p.user_id = a.id "
-                "JOIN unit u ON u.id = p.unit_id WHERE a.username = :u ORDER BY p.is_primary DESC, p.id LIMIT 1"),
-                {"u": user}).first()
+                "SELECT a.id AS user_id, u.id, u.kind, u.division_id, u.path FROM user_account a "
+                "JOIN post p ON p.user_id = a.id JOIN unit u ON u.id = p.unit_id "
+                "WHERE a.username = :u ORDER BY p.is_primary DESC, p.id LIMIT 1"), {"u": user}).first()
             if row is None:
                 raise LoadError(f"{user} has no post")
-            ids = [row.id]
+            units = [row.id]
             if row.kind == "general_office":
                 gov = conn.execute(text("SELECT id FROM unit WHERE division_id = :d AND kind = 'government'"),
                                    {"d": row.division_id}).scalar()
                 if gov:
-                    ids.append(gov)
-            return ids
+                    units.append(gov)
+            return {"units": units, "user_id": row.user_id, "unit_id": row.id, "division_id": row.division_id,
+                    "path": row.path}
     finally:
         engine.dispose()
 
@@ -298,7 +304,7 @@ def clerk_units(database_url: str, user: str) -> list[int]:
 def measure(manifest: dict, seconds: int = 30, *, connections: int = CONNECTIONS, threads: int = THREADS) -> dict:
     """Measure the to-do page and the incoming list against their floor; see the module docstring."""
     database_url, user, password = target(manifest)
-    units = clerk_units(database_url, user)
+    who = clerk(database_url, user)
     tmp = Path(tempfile.mkdtemp(prefix="office-web-load-"))
     with ExitStack() as stack:
         stack.callback(shutil.rmtree, tmp, True)
@@ -306,7 +312,7 @@ def measure(manifest: dict, seconds: int = 30, *, connections: int = CONNECTIONS
         app_env = dict(base_env, DATABASE_URL=database_url, OFFICE_ENV="development",
                        SECRET_KEY=secrets.token_hex(32), OFFICE_INSTANCE_DIR=str(tmp / "instance"),
                        OFFICE_STORAGE_DIR=str(tmp / "instance" / "storage"))
-        floor_env = dict(base_env, FLOOR_DATABASE_URL=database_url, FLOOR_UNIT_IDS=",".join(map(str, units)))
+        floor_env = dict(base_env, FLOOR_DATABASE_URL=database_url, FLOOR_CLERK=json.dumps(who))
         app_url, app_proc = _gunicorn(stack, "wsgi:app", app_env, tmp / "app.log", threads)
         floor_url, floor_proc = _gunicorn(stack, "bench.floor_app:app", floor_env, tmp / "floor.log", threads)
         _wait_up(app_url + "/healthz", app_proc, tmp / "app.log")
@@ -318,12 +324,13 @@ def measure(manifest: dict, seconds: int = 30, *, connections: int = CONNECTIONS
         pages: dict = {}
         peak_kib = 0
         for name, page_path, floor_path in PAGES:
-            # Same rows: the receipts the page links to are the floor's, in its order.
-            shown = receipt_links(get_page(app_url + page_path, cookie))
-            floor_rows = receipt_links(get_page(floor_url + floor_path))
-            if shown != floor_rows:
-                raise LoadError(f"{name}: the page shows {len(shown)} receipts, the floor {len(floor_rows)} "
-                                "(or in another order); the floor query no longer matches the page")
+            # Same rows: the page and the floor link to the same records (ties may sort either way).
+            shown = row_links(get_page(app_url + page_path, cookie))
+            floor_rows = row_links(get_page(floor_url + floor_path))
+            if sorted(shown) != sorted(floor_rows):
+                raise LoadError(f"{name}: the page shows {len(shown)} rows, the floor {len(floor_rows)}; "
+                                f"only on the page: {sorted(set(shown) - set(floor_rows))[:5]}, only on the "
+                                f"floor: {sorted(set(floor_rows) - set(shown))[:5]}")
             # Warm both (first requests compile templates and fill pools), then measure.
             run_wrk(app_url + page_path, 2, script, cookie)
             run_wrk(floor_url + floor_path, 2, script)
