@@ -241,35 +241,37 @@ def todo(actor: Actor, limit: int, units: list[int] | None = None) -> list:
     if actor.unit_id is None:
         return []
     units = acting_unit_ids(actor) if units is None else units
+    # The columns a to-do line needs, not whole receipts: the list may hold hundreds of them.
+    line_columns = (Receipt.id, Receipt.state, Receipt.delivered_at, Receipt.due_at, Document.title)
     items = []
     if actor.has_role("clerk", "leader"):
         rows = db.session.execute(
-            select(Receipt, Document.title).join(Document, Document.id == Receipt.document_id)
+            select(*line_columns).join(Document, Document.id == Receipt.document_id)
             .where(Receipt.unit_id.in_(units),
                    Receipt.state.in_([ReceiptState.DELIVERED, ReceiptState.SIGNED, ReceiptState.REGISTERED]))
             .order_by(Receipt.due_at, Receipt.id).limit(limit)).all()
         sign_for_label, handle_label = _("Sign for"), _("Handle")  # translated once, not per row
-        for r, title in rows:
+        for r in rows:
             kind = sign_for_label if r.state == ReceiptState.DELIVERED else handle_label
-            items.append(TodoItem(module="docflow", title=f"{kind}: {title}", url=f"/documents/receipts/{r.id}",
+            items.append(TodoItem(module="docflow", title=f"{kind}: {r.title}", url=f"/documents/receipts/{r.id}",
                                   created_at=r.delivered_at, due_at=r.due_at, kind="receipt"))
     rows = db.session.execute(
-        select(Receipt, Document.title).join(Document, Document.id == Receipt.document_id)
+        select(*line_columns).join(Document, Document.id == Receipt.document_id)
         .where(Receipt.unit_id.in_(units), Receipt.assignee_id == actor.user_id,
                Receipt.state == ReceiptState.HANDLING).limit(limit)).all()
     handle_line = _("Handle: %(t)s")  # the translated pattern; "%" below fills it as gettext would
-    for r, title in rows:
-        items.append(TodoItem(module="docflow", title=handle_line % {"t": title},
+    for r in rows:
+        items.append(TodoItem(module="docflow", title=handle_line % {"t": r.title},
                               url=f"/documents/receipts/{r.id}", created_at=r.delivered_at, due_at=r.due_at,
                               kind="assignment"))
     rows = db.session.execute(
-        select(Receipt, Document.title).join(HandlingStep, HandlingStep.receipt_id == Receipt.id)
+        select(*line_columns).join(HandlingStep, HandlingStep.receipt_id == Receipt.id)
         .join(Document, Document.id == Receipt.document_id)
         .where(Receipt.unit_id.in_(units), HandlingStep.kind == "circulate",
                HandlingStep.target_user_id == actor.user_id, HandlingStep.read_at.is_(None)).limit(limit)).all()
     read_line = _("Read: %(t)s")
-    for r, title in rows:
-        items.append(TodoItem(module="docflow", title=read_line % {"t": title},
+    for r in rows:
+        items.append(TodoItem(module="docflow", title=read_line % {"t": r.title},
                               url=f"/documents/receipts/{r.id}", created_at=r.delivered_at, kind="circulate"))
     return items[:limit]
 
