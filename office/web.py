@@ -127,18 +127,14 @@ def todo_items(actor: Actor, limit: int = 200) -> list[TodoItem]:
 @login_manager.request_loader
 def _load_user_from_session(_request):
     from office.auth import service as auth
-    from office.auth.models import Post, User
 
-    us = auth.load_session(session.get("sid"))
-    if us is None:
+    live = auth.load_session(session.get("sid"))
+    if live is None or not live.user.active:
         return None
-    user = db.session.get(User, us.user_id)
-    if user is None or not user.active:
-        return None
-    g.user_session = us
-    post = db.session.get(Post, us.post_id) if us.post_id else None
-    g.post = post if post is not None and post.user_id == user.id else None
-    return user
+    g.user_session = live.session
+    post = live.post
+    g.post = post if post is not None and post.user_id == live.user.id else None
+    return live.user
 
 
 def current_actor() -> Actor:
@@ -336,8 +332,11 @@ def _rollback_quietly() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from office.datefmt import datetimeformat
+
     app.url_map.converters["int"] = BoundedIntConverter  # before any blueprint adds its rules
     app.register_blueprint(bp)
+    app.jinja_env.filters["datetimeformat"] = datetimeformat
     login_manager.session_protection = "strong"
     login_manager.login_view = "auth.login"
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Install the Debian packages the app needs when they are missing: CJK fonts and HarfBuzz's
 # subsetting library (fast PDF rendering), Pango (WeasyPrint), poppler-utils (PDF checks) and
-# Chromium (browser tests). Does nothing when everything is present.
+# Chromium (browser tests), wrk (the web load benchmark). Does nothing when everything is present.
 set -euo pipefail
 PKGS=(fonts-noto-cjk fonts-arphic-ukai fonts-arphic-uming libharfbuzz-subset0 libpango-1.0-0
-      libpangoft2-1.0-0 poppler-utils chromium)
+      libpangoft2-1.0-0 poppler-utils chromium wrk)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import contains_eager
 
 from office.actor import Actor
 from office.approvals import engine, subjects
@@ -34,6 +35,7 @@ def todo_tasks(actor: Actor, limit: int = 200) -> list[Task]:
     return list(db.session.execute(
         select(Task).join(ApprovalRequest, ApprovalRequest.id == Task.request_id)
         .where(_mine(actor), Task.state == TaskState.OPEN, ApprovalRequest.state == RequestState.RUNNING)
+        .options(contains_eager(Task.request))
         .order_by(Task.due_at.is_(None), Task.due_at, Task.id).limit(limit)).scalars())
 
 
@@ -76,6 +78,16 @@ def subject_requests(subject_type: str, subject_id) -> list[ApprovalRequest]:
     return list(db.session.execute(select(ApprovalRequest).where(
         ApprovalRequest.subject_type == subject_type, ApprovalRequest.subject_id == str(subject_id))
         .order_by(ApprovalRequest.id.desc())).scalars())
+
+
+def subjects_with_requests(subject_type: str, subject_ids, states) -> set[str]:
+    """Of these subjects, the ids that have a request in one of ``states`` (one query)."""
+    ids = [str(i) for i in subject_ids]
+    if not ids:
+        return set()
+    return set(db.session.execute(select(ApprovalRequest.subject_id).where(
+        ApprovalRequest.subject_type == subject_type, ApprovalRequest.subject_id.in_(ids),
+        ApprovalRequest.state.in_(list(states)))).scalars())
 
 
 def timeline(req: ApprovalRequest) -> list[ApprovalAction]:

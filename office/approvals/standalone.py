@@ -101,13 +101,21 @@ def submit(actor: Actor, *, title: str, body: str = "", amount=None, flow, attac
     return req
 
 
+def _lines(items) -> dict[str, str]:
+    """Summary lines by id; the two patterns are translated once (``%`` fills them as gettext would)."""
+    with_amount, plain = _("Request: %(title)s (amount %(amount)s)"), _("Request: %(title)s")
+    return {str(item.id): with_amount % {"title": item.title, "amount": f"{item.amount:,.2f}"}
+            if item.amount is not None else plain % {"title": item.title} for item in items}
+
+
 def _summary(subject_id: str) -> str:
     item = db.session.get(StandaloneRequest, int(subject_id))
-    if item is None:
-        return ""
-    if item.amount is not None:
-        return _("Request: %(title)s (amount %(amount)s)", title=item.title, amount=f"{item.amount:,.2f}")
-    return _("Request: %(title)s", title=item.title)
+    return _lines([item])[str(item.id)] if item is not None else ""
+
+
+def _summaries(subject_ids: list[str]) -> dict[str, str]:
+    return _lines(db.session.execute(select(StandaloneRequest).where(
+        StandaloneRequest.id.in_([int(i) for i in subject_ids]))).scalars())
 
 
 def _status(event: str):
@@ -181,6 +189,6 @@ def open_attachment(actor: Actor, request_id: int, attachment_id: int) -> tuple[
     return att, data
 
 
-register_subject(SUBJECT, label=_l("Stand-alone request"), summary=_summary,
+register_subject(SUBJECT, label=_l("Stand-alone request"), summary=_summary, summaries=_summaries,
                  on_approved=_status("approved"), on_rejected=_status("rejected"),
                  on_returned=_status("returned"), on_withdrawn=_status("withdrawn"))

@@ -22,6 +22,8 @@ class SubjectType:
     on_withdrawn: Callback | None = None
     # Assignee kind "subject": the subject names who decides (e.g. the reviewing level of a report).
     assignees: Callable[[Any], list[int]] | None = None
+    # The summary lines of many subjects at once (one query for a whole to-do list): ids -> {id: line}.
+    summaries: Callable[[list[str]], dict[str, str]] | None = None
 
 
 _subjects: dict[str, SubjectType] = {}
@@ -31,11 +33,13 @@ def register_subject(key: str, *, label, summary: Callable[[str], str],
                      url: Callable[[str], str | None] | None = None,
                      on_approved: Callback | None = None, on_rejected: Callback | None = None,
                      on_returned: Callback | None = None, on_withdrawn: Callback | None = None,
-                     assignees: Callable[[Any], list[int]] | None = None) -> None:
+                     assignees: Callable[[Any], list[int]] | None = None,
+                     summaries: Callable[[list[str]], dict[str, str]] | None = None) -> None:
     """Register a subject type. Callbacks get the ``ApprovalRequest`` and run inside the action's
-    transaction (raise to refuse it); ``summary(subject_id)`` is the line shown in to-do lists."""
+    transaction (raise to refuse it); ``summary(subject_id)`` is the line shown in to-do lists, and
+    ``summaries(subject_ids)`` (optional) gives the same lines for many subjects in one go."""
     _subjects[key] = SubjectType(key, label, summary, url, on_approved, on_rejected, on_returned,
-                                 on_withdrawn, assignees)
+                                 on_withdrawn, assignees, summaries)
 
 
 def get_subject(key: str) -> SubjectType | None:
@@ -54,6 +58,27 @@ def summary_of(subject_type: str, subject_id: str) -> str:
         return st.summary(subject_id) or ""
     except Exception:  # noqa: BLE001 - a subject module's bug must not break the to-do list
         return ""
+
+
+def summaries_of(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Summary lines of many (subject_type, subject_id) pairs: one call per subject type when the
+    type registered ``summaries``, else one ``summary`` call per subject."""
+    by_type: dict[str, list[str]] = {}
+    for subject_type, subject_id in pairs:
+        by_type.setdefault(subject_type, []).append(str(subject_id))
+    out: dict[tuple[str, str], str] = {}
+    for subject_type, ids in by_type.items():
+        st = _subjects.get(subject_type)
+        lines: dict[str, str] = {}
+        if st is not None and st.summaries is not None:
+            try:
+                lines = st.summaries(ids) or {}
+            except Exception:  # noqa: BLE001 - as in summary_of: never break the to-do list
+                lines = {}
+            out.update({(subject_type, i): lines.get(i) or "" for i in ids})
+        else:
+            out.update({(subject_type, i): summary_of(subject_type, i) for i in ids})
+    return out
 
 
 def assignees_of(request) -> list[int]:

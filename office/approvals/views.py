@@ -57,9 +57,11 @@ def card_count(actor) -> int:
 
 def todo_provider(actor, limit: int) -> list[TodoItem]:
     items = []
-    for t in queries.todo_tasks(actor, limit):
+    tasks = queries.todo_tasks(actor, limit)
+    lines = subjects.summaries_of([(t.request.subject_type, t.request.subject_id) for t in tasks])
+    for t in tasks:
         req = t.request
-        line = subjects.summary_of(req.subject_type, req.subject_id) or req.title
+        line = lines[(req.subject_type, str(req.subject_id))] or req.title
         items.append(TodoItem(module="approvals", title=line, url=url_for("approvals.show", request_id=req.id),
                               created_at=t.opened_at or t.created_at, due_at=t.due_at, kind=_("Approval"),
                               extra={"task_id": t.id, "request_id": req.id}))
@@ -70,8 +72,9 @@ def todo_provider(actor, limit: int) -> list[TodoItem]:
 
 
 def _rows_for_tasks(tasks):
-    return [{"task": t, "req": t.request, "summary": subjects.summary_of(t.request.subject_type,
-                                                                         t.request.subject_id)} for t in tasks]
+    lines = subjects.summaries_of([(t.request.subject_type, t.request.subject_id) for t in tasks])
+    return [{"task": t, "req": t.request, "summary": lines[(t.request.subject_type, str(t.request.subject_id))]}
+            for t in tasks]
 
 
 @bp.get("/")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from office.actor import Actor
 from office.audit import service as audit
@@ -101,15 +103,26 @@ def start_session(user: User, post: Post | None, *, ip: str = "", user_agent: st
     return token
 
 
-def load_session(token: str | None) -> UserSession | None:
-    """The live session for a token, or None when ended, idle too long or past its absolute limit."""
+class LiveSession(NamedTuple):
+    session: UserSession
+    user: User
+    post: Post | None
+
+
+def load_session(token: str | None) -> LiveSession | None:
+    """The live session for a token with its user and post, or None when ended, idle too long or
+    past its absolute limit. One query for the lot, as this runs on every request: the user comes
+    with all his posts, their units and roles (the page header lists them to switch posts)."""
     if not token:
         return None
-    s = db.session.execute(
-        select(UserSession).where(UserSession.token_hash == _token_hash(token))
-    ).scalar_one_or_none()
-    if s is None or s.ended_at is not None:
+    row = db.session.execute(
+        select(UserSession, User).join(User, User.id == UserSession.user_id)
+        .options(joinedload(User.posts).joinedload(Post.unit), joinedload(User.posts).joinedload(Post.role_rows))
+        .where(UserSession.token_hash == _token_hash(token))
+    ).unique().first()
+    if row is None or row[0].ended_at is not None:
         return None
+    s = row[0]
     cfg = current_app.config
     now = utcnow()
     if now - s.last_seen_at > timedelta(minutes=cfg["SESSION_IDLE_MINUTES"]) or \
@@ -120,7 +133,11 @@ def load_session(token: str | None) -> UserSession | None:
     if now - s.last_seen_at > timedelta(seconds=60):
         s.last_seen_at = now
         db.session.commit()
-    return s
+    user = row[1]
+    post = next((p for p in user.posts if p.id == s.post_id), None)
+    if post is None and s.post_id is not None:
+        post = db.session.get(Post, s.post_id)
+    return LiveSession(s, user, post)
 
 
 def end_session(token: str | None, actor: Actor | None = None) -> None:
@@ -339,6 +356,19 @@ def users_with_role(unit_id: int, role: str) -> list[tuple[User, Post]]:
         .order_by(Post.rank.is_(None), Post.rank, User.id)
     ).all()
     return [(u, p) for u, p in rows]
+
+
+def user_ids_with_role(unit_ids, role: str) -> dict[int, list[int]]:
+    """{unit id: ids of the active users holding ``role`` there} for many units in one query."""
+    out: dict[int, list[int]] = {}
+    rows = db.session.execute(
+        select(Post.unit_id, User.id).join(Post, Post.user_id == User.id)
+        .join(PostRole, PostRole.post_id == Post.id)
+        .where(Post.unit_id.in_(list(unit_ids)), PostRole.role == role, User.active.is_(True))
+        .order_by(Post.unit_id, User.id))
+    for unit_id, user_id in rows:
+        out.setdefault(unit_id, []).append(user_id)
+    return out
 
 
 def principal_leader(unit_id: int) -> User | None:

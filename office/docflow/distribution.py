@@ -37,20 +37,43 @@ from office.org.service import subtree_clause
 from office.timeutil import utcnow
 
 
-def _receipt_rows(doc: Document, dist: Distribution, recipients: list[tuple[Unit, str]], *, root_id: int,
+def _insert_receipts(rows: list[dict]) -> None:
+    """One COPY on PostgreSQL (an executemany there is one statement per receipt: 0.6 s for a
+    province-wide notice); one executemany elsewhere."""
+    if db.engine.dialect.name != "postgresql":
+        db.session.execute(insert(Receipt), rows)
+        return
+    cols = list(rows[0])
+    raw = db.session.connection().connection.driver_connection
+    with raw.cursor() as cur, cur.copy(f"COPY {Receipt.__tablename__} ({', '.join(cols)}) FROM STDIN") as cp:
+        for r in rows:
+            cp.write_row([r[c] for c in cols])
+
+
+def _receipt_rows(doc: Document, dist: Distribution, recipients, *, root_id: int,
                   parent_receipt_id: int | None) -> list[dict]:
     now = utcnow()
     due = now + timedelta(days=doc.due_days) if doc.due_days else None
     return [dict(distribution_id=dist.id, document_id=doc.id, root_document_id=root_id,
-                 parent_receipt_id=parent_receipt_id, unit_id=u.id, path=u.path, level=u.level, role=role,
+                 parent_receipt_id=parent_receipt_id, unit_id=r.unit_id, path=r.path, level=r.level, role=r.role,
                  state=ReceiptState.DELIVERED, delivered_at=now, due_at=due, signed_for_by_name="",
                  assignee_name="", result="", return_reason="", urge_count=0, version=1)
-            for u, role in recipients]
+            for r in recipients]
+
+
+def _recipients(doc: Document) -> list:
+    """(unit_id, path, level, role) of the document's active recipient units: one query of plain
+    rows, not thousands of recipient and unit objects for a province-wide notice."""
+    return db.session.execute(
+        select(DocumentRecipient.unit_id, Unit.path, Unit.level, DocumentRecipient.role)
+        .join(Unit, Unit.id == DocumentRecipient.unit_id)
+        .where(DocumentRecipient.document_id == doc.id, Unit.active.is_(True))
+        .order_by(DocumentRecipient.id)).all()
 
 
 def _send(actor: Actor, doc: Document) -> Distribution:
     """Create the distribution and one receipt per recipient unit in one bulk INSERT."""
-    recipients = [(r.unit, r.role) for r in doc.recipients if r.unit.active]
+    recipients = _recipients(doc)
     if not recipients:
         raise ValidationError(_("The document has no recipients."))
     root_id = doc.forwards_document_id or doc.id
@@ -60,10 +83,10 @@ def _send(actor: Actor, doc: Document) -> Distribution:
     db.session.add(dist)
     db.session.flush()
     rows = _receipt_rows(doc, dist, recipients, root_id=root_id, parent_receipt_id=doc.forwards_receipt_id)
-    db.session.execute(insert(Receipt), rows)  # one executemany for thousands of recipients
+    _insert_receipts(rows)
     doc.state = DocState.DISTRIBUTED
     doc.distributed_at = utcnow()
-    enqueue("docflow.notify_units", unit_ids=sorted({u.id for u, _r in recipients}), kind="info",
+    enqueue("docflow.notify_units", unit_ids=sorted({r.unit_id for r in recipients}), kind="info",
             title=_("New document to sign for: %(title)s", title=doc.title)[:200],
             url="/documents/incoming")
     return dist
@@ -87,13 +110,10 @@ def distribute(actor: Actor, doc_id: int, version=None) -> Distribution:
 
 @job("docflow.notify_units")
 def _notify_units(unit_ids: list[int], kind: str, title: str, url: str = "") -> None:
-    from office.auth.service import users_with_role
-    from office.notifications.service import notify
+    from office.auth.service import user_ids_with_role
+    from office.notifications.service import notify_units
 
-    for uid in unit_ids:
-        users = [u.id for u, _p in users_with_role(uid, "clerk")]
-        if users:
-            notify(users, kind, title, url=url, unit_id=uid)
+    notify_units(user_ids_with_role(unit_ids, "clerk"), kind, title, url=url)
     db.session.commit()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import defer
 
 from office.actor import Actor
 from office.docflow.common import acting_unit_ids, acts_for, check_version, commit, get_receipt, log
@@ -210,10 +211,12 @@ def steps(receipt: Receipt) -> list[HandlingStep]:
 
 
 def incoming(actor: Actor, *, state: str | None = None, limit: int = 200, offset: int = 0):
-    """Receipts of the actor's own unit (a person with two posts sees each unit separately)."""
+    """Receipts of the actor's own unit (a person with two posts sees each unit separately). The
+    documents' bodies and search tokens are not read for a list (they load if asked for)."""
     if actor.unit_id is None:
         return []
     q = select(Receipt, Document).join(Document, Document.id == Receipt.document_id) \
+        .options(defer(Document.body), defer(Document.search_tokens)) \
         .where(Receipt.unit_id.in_(acting_unit_ids(actor)), Receipt.state != ReceiptState.RECALLED)
     if state == "open":
         q = q.where(Receipt.state.in_(ReceiptState.OPEN))
@@ -230,56 +233,58 @@ def open_count(actor: Actor) -> int:
         Receipt.unit_id.in_(acting_unit_ids(actor)), Receipt.state.in_(ReceiptState.OPEN))).scalar_one()
 
 
-def todo(actor: Actor, limit: int) -> list:
-    """To-do entries: receipts to sign for (clerks), assigned to me, circulated to me unread."""
+def todo(actor: Actor, limit: int, units: list[int] | None = None) -> list:
+    """To-do entries: receipts to sign for (clerks), assigned to me, circulated to me unread.
+    ``units``: the actor's ``acting_unit_ids`` when the caller already has them."""
     from office.web import TodoItem
 
     if actor.unit_id is None:
         return []
+    units = acting_unit_ids(actor) if units is None else units
+    # The columns a to-do line needs, not whole receipts: the list may hold hundreds of them.
+    line_columns = (Receipt.id, Receipt.state, Receipt.delivered_at, Receipt.due_at, Document.title)
     items = []
     if actor.has_role("clerk", "leader"):
         rows = db.session.execute(
-            select(Receipt, Document.title).join(Document, Document.id == Receipt.document_id)
-            .where(Receipt.unit_id.in_(acting_unit_ids(actor)),
+            select(*line_columns).join(Document, Document.id == Receipt.document_id)
+            .where(Receipt.unit_id.in_(units),
                    Receipt.state.in_([ReceiptState.DELIVERED, ReceiptState.SIGNED, ReceiptState.REGISTERED]))
             .order_by(Receipt.due_at, Receipt.id).limit(limit)).all()
-        for r, title in rows:
-            kind = _("Sign for") if r.state == ReceiptState.DELIVERED else _("Handle")
-            items.append(TodoItem(module="docflow", title=f"{kind}: {title}", url=f"/documents/receipts/{r.id}",
+        sign_for_label, handle_label = _("Sign for"), _("Handle")  # translated once, not per row
+        for r in rows:
+            kind = sign_for_label if r.state == ReceiptState.DELIVERED else handle_label
+            items.append(TodoItem(module="docflow", title=f"{kind}: {r.title}", url=f"/documents/receipts/{r.id}",
                                   created_at=r.delivered_at, due_at=r.due_at, kind="receipt"))
     rows = db.session.execute(
-        select(Receipt, Document.title).join(Document, Document.id == Receipt.document_id)
-        .where(Receipt.unit_id.in_(acting_unit_ids(actor)), Receipt.assignee_id == actor.user_id,
+        select(*line_columns).join(Document, Document.id == Receipt.document_id)
+        .where(Receipt.unit_id.in_(units), Receipt.assignee_id == actor.user_id,
                Receipt.state == ReceiptState.HANDLING).limit(limit)).all()
-    for r, title in rows:
-        items.append(TodoItem(module="docflow", title=_("Handle: %(t)s", t=title),
+    handle_line = _("Handle: %(t)s")  # the translated pattern; "%" below fills it as gettext would
+    for r in rows:
+        items.append(TodoItem(module="docflow", title=handle_line % {"t": r.title},
                               url=f"/documents/receipts/{r.id}", created_at=r.delivered_at, due_at=r.due_at,
                               kind="assignment"))
     rows = db.session.execute(
-        select(Receipt, Document.title).join(HandlingStep, HandlingStep.receipt_id == Receipt.id)
+        select(*line_columns).join(HandlingStep, HandlingStep.receipt_id == Receipt.id)
         .join(Document, Document.id == Receipt.document_id)
-        .where(Receipt.unit_id.in_(acting_unit_ids(actor)), HandlingStep.kind == "circulate",
+        .where(Receipt.unit_id.in_(units), HandlingStep.kind == "circulate",
                HandlingStep.target_user_id == actor.user_id, HandlingStep.read_at.is_(None)).limit(limit)).all()
-    for r, title in rows:
-        items.append(TodoItem(module="docflow", title=_("Read: %(t)s", t=title),
+    read_line = _("Read: %(t)s")
+    for r in rows:
+        items.append(TodoItem(module="docflow", title=read_line % {"t": r.title},
                               url=f"/documents/receipts/{r.id}", created_at=r.delivered_at, kind="circulate"))
     return items[:limit]
 
 
-def outgoing_todo(actor: Actor, limit: int) -> list:
-    """Outgoing documents waiting for this actor's step (review, countersign, sign-off, number...)."""
+def outgoing_todo(actor: Actor, limit: int, units: list[int] | None = None) -> list:
+    """Outgoing documents waiting for this actor's step (review, countersign, sign-off, number...);
+    the units whose documents they are: the actor's own, and for a general office its government's."""
     from office.docflow.models import DocState, DocumentIssuer
     from office.web import TodoItem
 
     if actor.unit_id is None:
         return []
-    mine = db.session.get(Unit, actor.unit_id)
-    unit_ids = [actor.unit_id]
-    if mine is not None and mine.kind == "general_office":
-        gov = db.session.execute(select(Unit.id).where(Unit.division_id == mine.division_id,
-                                                       Unit.kind == "government")).scalar()
-        if gov:
-            unit_ids.append(gov)
+    unit_ids = acting_unit_ids(actor) if units is None else units
     states = []
     if actor.has_role("clerk", "leader"):
         states += [DocState.REVIEW, DocState.SIGNED, DocState.CHECKED, DocState.NUMBERED, DocState.SEALED]
@@ -303,6 +308,12 @@ def outgoing_todo(actor: Actor, limit: int) -> list:
         out.append(TodoItem(module="docflow", title=f"{STATE_LABELS.get(d.state, d.state)}: {d.title}",
                             url=f"/documents/{d.id}", created_at=d.updated_at, kind="outgoing"))
     return out
+
+
+def all_todo(actor: Actor, limit: int) -> list:
+    """The document flow's part of the unified to-do list: incoming and outgoing."""
+    units = acting_unit_ids(actor)
+    return todo(actor, limit, units) + outgoing_todo(actor, limit, units)
 
 
 __all__ = ["acts_for"]

@@ -284,14 +284,30 @@ def _summary(kind: str):
     return summary
 
 
+def _summaries(kind: str):
+    """The same lines for many subjects, one query (a leader's to-do list)."""
+    def summaries(subject_ids: list[str]) -> dict[str, str]:
+        ids = [int(i) for i in subject_ids]
+        if kind == SIGNOFF:
+            line = _("Sign-off: %(title)s")
+            rows = db.session.execute(select(Document.id, Document.title).where(Document.id.in_(ids)))
+        else:
+            line = _("Instruction (批办): %(title)s")
+            rows = db.session.execute(select(Receipt.id, Document.title)
+                                      .join(Document, Document.id == Receipt.document_id).where(Receipt.id.in_(ids)))
+        return {str(i): line % {"title": title} for i, title in rows}
+    return summaries
+
+
 def register() -> None:
     approvals.register_subject(
-        SIGNOFF, label=_l("Document sign-off (签发)"), summary=_summary(SIGNOFF),
+        SIGNOFF, label=_l("Document sign-off (签发)"), summary=_summary(SIGNOFF), summaries=_summaries(SIGNOFF),
         url=lambda sid: f"/documents/{int(sid)}", on_approved=_on_signoff_approved,
         on_returned=_signoff_back("signoff_return"), on_rejected=_signoff_back("signoff_reject"),
         on_withdrawn=_signoff_back("signoff_withdrawn"))
     approvals.register_subject(
         INSTRUCTION, label=_l("Leader's instruction (批办)"), summary=_summary(INSTRUCTION),
+        summaries=_summaries(INSTRUCTION),
         url=lambda sid: f"/documents/receipts/{int(sid)}",
         on_approved=lambda req: _instruction_step(req, "instruct"),
         on_returned=lambda req: _instruction_step(req, "instruct_return"),

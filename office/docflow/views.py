@@ -16,9 +16,24 @@ from office.web import current_actor, login_required
 bp = Blueprint("docflow", __name__, url_prefix="/documents")
 
 
+class _PageLabels(dict):
+    """State labels translated once per page, not once per row (a list repeats a few states)."""
+
+    def __init__(self, lazy: dict):
+        super().__init__()
+        self._lazy = lazy
+
+    def __missing__(self, key):
+        value = self[key] = str(self._lazy[key])
+        return value
+
+    def get(self, key, default=None):
+        return self[key] if key in self._lazy else default
+
+
 @bp.context_processor
 def _labels():
-    return {"state_labels": STATE_LABELS, "receipt_labels": RECEIPT_LABELS}
+    return {"state_labels": _PageLabels(STATE_LABELS), "receipt_labels": _PageLabels(RECEIPT_LABELS)}
 
 
 def _ids(name: str) -> list[str]:

@@ -91,11 +91,13 @@ class DataValue(db.Model):
     __table_args__ = (
         UniqueConstraint("element_id", "unit_id", "period", name="uq_form_value_key"),
         Index("ix_form_value_period_element", "period", "element_id"),
+        # A fill page reads one unit's values of a period or two.
+        Index("ix_form_value_unit_period", "unit_id", "period", "element_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     element_id: Mapped[int] = mapped_column(ForeignKey("form_element.id"))
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
     period: Mapped[str] = mapped_column(String(10))
     value_text: Mapped[str] = mapped_column(String(400), default="")
     value_num: Mapped[float | None] = mapped_column(Float)

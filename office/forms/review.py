@@ -31,7 +31,7 @@ from office.auth.service import users_with_role
 from office.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from office.extensions import db
 from office.forms.catalogue import element_period
-from office.forms.models import DataValue, Submission, SubmissionState
+from office.forms.models import DataValue, ReportTask, Submission, SubmissionState
 from office.forms.tasks import (
     GOV_KINDS,
     OPEN,
@@ -84,6 +84,16 @@ def pending_below(sub: Submission) -> int:
     return db.session.execute(select(func.count()).select_from(Submission).where(
         Submission.task_id == sub.task_id, Submission.parent_id == sub.id,
         Submission.state != SubmissionState.APPROVED)).scalar_one()
+
+
+def pending_below_many(subs: list[Submission]) -> dict[int, int]:
+    """``pending_below`` of many submissions in one query: {submission id: count} (absent = 0)."""
+    if not subs:
+        return {}
+    return dict(db.session.execute(
+        select(Submission.parent_id, func.count()).where(
+            Submission.parent_id.in_([s.id for s in subs]), Submission.state != SubmissionState.APPROVED)
+        .group_by(Submission.parent_id)).all())
 
 
 def _require_below_approved(sub: Submission) -> None:
@@ -157,6 +167,16 @@ def _summary(subject_id: str) -> str:
     return _("Report: %(t)s (%(u)s)", t=sub.task.title, u=sub.unit.name)
 
 
+def _summaries(subject_ids: list[str]) -> dict[str, str]:
+    """The same lines for many submissions, one query (a reviewer's to-do list)."""
+    line = _("Report: %(t)s (%(u)s)")
+    rows = db.session.execute(select(Submission.id, ReportTask.title, Unit.name)
+                              .join(ReportTask, ReportTask.id == Submission.task_id)
+                              .join(Unit, Unit.id == Submission.unit_id)
+                              .where(Submission.id.in_([int(i) for i in subject_ids])))
+    return {str(i): line % {"t": title, "u": unit} for i, title, unit in rows}
+
+
 def _assignees(req) -> list[int]:
     sub = _sub_for(req, lock=False)
     return reviewers(sub) if sub is not None else []
@@ -190,7 +210,8 @@ def _on_withdrawn(req) -> None:
     _move(actor, sub, "withdraw")
 
 
-approvals.register_subject(SUBJECT, label=_l("Report for review"), summary=_summary, url=url_of,
+approvals.register_subject(SUBJECT, label=_l("Report for review"), summary=_summary, summaries=_summaries,
+                           url=url_of,
                            on_approved=_on_approved, on_returned=_on_returned, on_rejected=_on_returned,
                            on_withdrawn=_on_withdrawn, assignees=_assignees)
 
@@ -211,6 +232,12 @@ def request_of(sub: Submission, states=(RUNNING, RETURNED)):
         if r.state in states:
             return r
     return None
+
+
+def without_running_request(subs: list[Submission]) -> list[Submission]:
+    """The submissions that have no running approval request (one query for the lot)."""
+    busy = approvals.subjects_with_requests(SUBJECT, [s.id for s in subs], (RUNNING,))
+    return [s for s in subs if str(s.id) not in busy]
 
 
 def latest_request(sub: Submission):

@@ -1,12 +1,18 @@
 """Roll-up in SQL: per element over a subtree (GROUP BY over the value store joined with the
 task's reporting units and their paths), per child division for the drill-down, completeness and
-timeliness."""
+timeliness.
+
+A subtree with child divisions is aggregated once, per child: its total is combined from the
+children's rows (counts, sums, minima and maxima add up; the average is sum / count), and the
+drill-down of the same task and subtree in the same transaction reuses the rows until the next
+flush, commit or rollback."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, func, literal_column, select
+from sqlalchemy import and_, case, event, func, literal_column, select
+from sqlalchemy.orm import Session
 
 from office.extensions import db
 from office.forms.catalogue import element_period, elements_by_code
@@ -74,7 +80,7 @@ def _aggregate(task: ReportTask, path: str, group_len: int | None) -> dict[tuple
         q = (select(*cols).select_from(Submission)
              .join(DataValue, and_(DataValue.unit_id == Submission.unit_id, DataValue.period == period,
                                    DataValue.element_id.in_(ids)))
-             .where(Submission.task_id == task.id, Submission.kind == "leaf", subtree_clause(Submission.path, path),
+             .where(Submission.task_id == task.id, Submission.kind == "leaf", *_under(task, path),
                     DataValue.value_num.isnot(None)))
         q = q.group_by(group, DataValue.element_id) if group is not None else q.group_by(DataValue.element_id)
         for row in db.session.execute(q):
@@ -82,6 +88,12 @@ def _aggregate(task: ReportTask, path: str, group_len: int | None) -> dict[tuple
             r = row[1:] if group is not None else row
             out[(g, r[0])] = Agg(int(r[1]), _f(r[2]), _f(r[3]), _f(r[4]), _f(r[5]))
     return out
+
+
+def _under(task: ReportTask, path: str) -> list:
+    """The subtree condition; none for the task's own path, which holds every reporting unit (a
+    redundant range condition makes PostgreSQL misjudge the join and lose its parallel plan)."""
+    return [] if path == task.path else [subtree_clause(Submission.path, path)]
 
 
 def _group(n: int | None):
@@ -119,8 +131,7 @@ def _progress(task: ReportTask, path: str, group_len: int | None) -> dict[str, P
             func.sum(case((and_(done, Submission.submitted_at <= task.deadline), 1), else_=0))]
     if group is not None:
         cols.insert(0, group)
-    q = select(*cols).where(Submission.task_id == task.id, Submission.kind == "leaf",
-                            subtree_clause(Submission.path, path))
+    q = select(*cols).where(Submission.task_id == task.id, Submission.kind == "leaf", *_under(task, path))
     if group is not None:
         q = q.group_by(group)
     out = {}
@@ -134,7 +145,11 @@ def _progress(task: ReportTask, path: str, group_len: int | None) -> dict[str, P
 
 def rollup(task: ReportTask, path: str) -> RollupRow:
     """The whole subtree under ``path``: one row of aggregated values and its progress."""
-    return _rows(task, path, None)[0]
+    n = _child_len(path)
+    if n is None:
+        return _rows(task, path, None)[0]
+    aggs, progress = _grouped(task, path, n)
+    return _rows(task, path, None, (_total(aggs), {"": sum_progress(progress.values())}))[0]
 
 
 def drilldown(task: ReportTask, path: str) -> list[RollupRow]:
@@ -142,16 +157,57 @@ def drilldown(task: ReportTask, path: str) -> list[RollupRow]:
     n = _child_len(path)
     if n is None:
         return []
-    return _rows(task, path, n)
+    return _rows(task, path, n, _grouped(task, path, n))
 
 
-def _rows(task: ReportTask, path: str, group_len: int | None) -> list[RollupRow]:
+_MEMO = "forms.rollup"
+
+
+def _grouped(task: ReportTask, path: str, n: int):
+    memo = db.session.info.setdefault(_MEMO, {})
+    key = (task.id, path, n)
+    if key not in memo:
+        memo[key] = (_aggregate(task, path, n), _progress(task, path, n))
+    return memo[key]
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(session, *_args) -> None:
+    session.info.pop(_MEMO, None)
+
+
+def _total(aggs: dict[tuple[str, int], Agg]) -> dict[tuple[str, int], Agg]:
+    out: dict[tuple[str, int], Agg] = {}
+    for (_g, el), a in aggs.items():
+        t = out.setdefault(("", el), Agg())
+        t.count += a.count
+        t.sum = a.sum if t.sum is None else t.sum + (a.sum or 0.0)
+        t.min = a.min if t.min is None or (a.min is not None and a.min < t.min) else t.min
+        t.max = a.max if t.max is None or (a.max is not None and a.max > t.max) else t.max
+    for t in out.values():
+        t.avg = t.sum / t.count if t.count and t.sum is not None else None
+    return out
+
+
+def sum_progress(parts) -> Progress:
+    total = Progress()
+    for p in parts:
+        total.expected += p.expected
+        total.submitted += p.submitted
+        total.approved += p.approved
+        total.on_time += p.on_time
+        total.late += p.late
+    return total
+
+
+def _rows(task: ReportTask, path: str, group_len: int | None, computed=None) -> list[RollupRow]:
     els = form_elements(task.template_version)
     extra = {c for e in els.values() if e.aggregation == Aggregation.RATIO for c in (e.numerator_code,
                                                                                      e.denominator_code)}
     by_code = {**els, **elements_by_code(extra - set(els))}
-    aggs = _aggregate(task, path, group_len)
-    progress = _progress(task, path, group_len)
+    aggs, progress = computed or (_aggregate(task, path, group_len), _progress(task, path, group_len))
     groups = sorted(progress) if group_len else [""]
     names = {}
     if group_len:

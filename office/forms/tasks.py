@@ -8,6 +8,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import func, insert, select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from office.actor import Actor
 from office.audit import service as audit
@@ -108,7 +109,8 @@ def list_tasks(actor: Actor, limit: int = 100) -> list[ReportTask]:
 
 
 def my_submissions(actor: Actor, states=None) -> list[Submission]:
-    q = select(Submission).join(Unit, Unit.id == Submission.unit_id).where(Submission.path == actor.unit_path)
+    q = select(Submission).join(Unit, Unit.id == Submission.unit_id).where(Submission.path == actor.unit_path) \
+        .options(contains_eager(Submission.unit), joinedload(Submission.task))
     if states:
         q = q.where(Submission.state.in_(list(states)))
     return [s for s in db.session.execute(q.order_by(Submission.id.desc())).scalars() if acts_for(actor, s.unit)]
@@ -118,13 +120,19 @@ def to_review(actor: Actor) -> list[Submission]:
     """Submitted reports waiting for the actor's unit."""
     if not actor.unit_path:
         return []
-    parents = select(Submission.id).where(Submission.path == actor.unit_path)
+    # The reviewing units: the parents (held here, so that ``reviewer_unit`` finds them and their
+    # units in the session) and the issuing units of the tasks, loaded with the rows.
+    parents = list(db.session.execute(select(Submission).where(Submission.path == actor.unit_path)
+                                      .options(joinedload(Submission.unit))).scalars())
     q = select(Submission).where(Submission.state == SubmissionState.SUBMITTED,
-                                 Submission.parent_id.in_(parents))
-    rows = list(db.session.execute(q).scalars())
+                                 Submission.parent_id.in_([p.id for p in parents])) \
+        .options(joinedload(Submission.unit), joinedload(Submission.task)).order_by(Submission.id)
+    rows = list(db.session.execute(q).scalars()) if parents else []
     direct = select(Submission).join(ReportTask, ReportTask.id == Submission.task_id).where(
         Submission.state == SubmissionState.SUBMITTED, Submission.parent_id.is_(None),
-        ReportTask.path == actor.unit_path)
+        ReportTask.path == actor.unit_path).options(contains_eager(Submission.task)
+                                                    .joinedload(ReportTask.issuing_unit),
+                                                    joinedload(Submission.unit)).order_by(Submission.id)
     rows += list(db.session.execute(direct).scalars())
     return [s for s in rows if may_review(actor, s)]
 

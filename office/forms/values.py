@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from office.actor import Actor
@@ -162,12 +162,16 @@ def prefill(version: FormTemplateVersion, unit_id: int, period: str) -> dict[str
                                 True, v.locked_by_id is not None, v.updated_by_name, v.template_id)
     missing = [c for c in keys if c not in out]
     if missing:
+        # Element and period lists rather than a list of pairs: the same SQL text for every call
+        # (a list of 200 pairs is compiled and parsed again each time), filtered to the pairs here.
+        wanted = {keys[c] for c in missing}
         rows = db.session.execute(
             select(SharedRow, SharedDataset).join(SharedDataset, SharedDataset.id == SharedRow.dataset_id)
-            .where(SharedRow.unit_id == unit_id,
-                   tuple_(SharedRow.element_id, SharedRow.period).in_([keys[c] for c in missing]))
+            .where(SharedRow.unit_id == unit_id, SharedRow.element_id.in_({k[0] for k in wanted}),
+                   SharedRow.period.in_({k[1] for k in wanted}))
             .order_by(SharedDataset.as_of, SharedDataset.id)).all()
-        by_key = {(r.element_id, r.period): (r, ds) for r, ds in rows}  # latest as-of wins
+        by_key = {(r.element_id, r.period): (r, ds) for r, ds in rows
+                  if (r.element_id, r.period) in wanted}  # latest as-of wins
         for code in missing:
             hit = by_key.get(keys[code])
             if hit:

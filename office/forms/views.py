@@ -49,7 +49,7 @@ def _state_label_filter(s):
 
 def _local_reviews(actor) -> list:
     """Reports to review that have no approval request (those are in the Approvals to-do)."""
-    return [s for s in tasks.to_review(actor) if review.request_of(s, ("running",)) is None]
+    return review.without_running_request(tasks.to_review(actor))
 
 
 def open_count(actor) -> int:
@@ -62,8 +62,10 @@ def todo_provider(actor, limit: int) -> list[TodoItem]:
     if not actor.unit_path:
         return []
     items = []
-    for s in tasks.my_submissions(actor, tasks.OPEN)[:limit]:
-        if s.kind == "rollup" and review.pending_below(s):
+    mine = tasks.my_submissions(actor, tasks.OPEN)[:limit]
+    pending = review.pending_below_many([s for s in mine if s.kind == "rollup"])
+    for s in mine:
+        if s.kind == "rollup" and pending.get(s.id):
             continue
         title = _("Report up: %(t)s", t=s.task.title) if s.kind == "rollup" else _("Fill: %(t)s", t=s.task.title)
         items.append(TodoItem(module="reports", title=title, url=url_for("forms.submission", sub_id=s.id),

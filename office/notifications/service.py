@@ -24,16 +24,22 @@ KINDS = ("assignment", "urge", "reminder", "deadline", "info")
 def notify(user_ids, kind: str, title: str, *, body: str = "", url: str = "",
            unit_id: int | None = None) -> int:
     """Add one message per user in the caller's transaction; e-mail follows after commit."""
-    ids = sorted({int(u) for u in user_ids if u is not None})
-    if not ids:
-        return 0
+    return notify_units({unit_id: [int(u) for u in user_ids if u is not None]}, kind, title, body=body, url=url)
+
+
+def notify_units(users_by_unit: dict[int | None, list[int]], kind: str, title: str, *, body: str = "",
+                 url: str = "") -> int:
+    """``notify`` for many units at once (each message keeps its unit): one INSERT, one e-mail job."""
     now = utcnow()
     rows = [dict(user_id=u, unit_id=unit_id, kind=kind, title=title[:200], body=body, url=url[:300],
-                 created_at=now) for u in ids]
+                 created_at=now) for unit_id, users in users_by_unit.items() for u in sorted(set(users))]
+    if not rows:
+        return 0
     db.session.execute(Notification.__table__.insert(), rows)
     if current_app.config.get("SMTP_HOST"):
-        enqueue("notifications.send_email", user_ids=ids, title=title, body=body, url=url)
-    return len(ids)
+        enqueue("notifications.send_email", user_ids=sorted({r["user_id"] for r in rows}), title=title, body=body,
+                url=url)
+    return len(rows)
 
 
 def unread_count(user_id: int) -> int:

@@ -73,6 +73,22 @@ def test_search_two_character_words_respects_scope(org):
     assert df.search(org.actor("county_clerk"), "", state="draft", year=utcnow().year)
 
 
+def test_search_pages_past_many_near_misses(org):
+    """The newest candidates of a word may all be near misses (bigrams skip punctuation: "防，汛"); the
+    real match behind them is still found, and paging goes on from it."""
+    clerk, gov = org.actor("county_clerk"), org.unit("330106", "gov").id
+    match = df.create_draft(clerk, doc_type="通知", title="关于防汛值班的通知", body="做好防汛工作。",
+                            lead_unit_id=gov, main=["group:township_governments"])
+    for i in range(70):
+        df.create_draft(clerk, doc_type="通知", title=f"关于第{i}次检查的通知", body="预防，汛期前完成。",
+                        lead_unit_id=gov, main=["group:township_governments"])
+    assert [d.id for d in df.search(clerk, "防汛", limit=5)] == [match.id]
+    assert [d.id for d in df.search(clerk, "检查", limit=30)] == \
+        [d.id for d in df.search(clerk, "检查", limit=60)][:30]
+    page2 = [d.id for d in df.search(clerk, "检查", limit=30, offset=30)]
+    assert page2 == [d.id for d in df.search(clerk, "检查", limit=60)][30:] and len(page2) == 30
+
+
 def test_search_finds_received_documents_and_numbers(org, province_notice):
     issue(org, province_notice, clerk="prov_clerk", leader="prov_leader")
     assert [d.id for d in df.search(org.actor("county_clerk"), "防汛")] == [province_notice.id]

@@ -44,6 +44,8 @@ def test_signoff_is_an_approval_task_with_the_signature(org, province_notice):
     assert approvals.get_flow("docflow.signoff").current_version is not None  # seeded on first use
     task = approval_task(leader, "docflow.signoff", doc.id)
     assert task is not None and approvals.summary_of(req.subject_type, req.subject_id).endswith(doc.title)
+    pair = (req.subject_type, req.subject_id)
+    assert approvals.summaries_of([pair]) == {pair: approvals.summary_of(*pair)}  # a to-do list's lines
     assert approvals.get_subject("docflow.signoff").url(req.subject_id) == f"/documents/{doc.id}"
     # Nobody else has it in the to-do; the clerk cannot sign off for the leader.
     assert approval_task(org.actor("prov_clerk"), "docflow.signoff", doc.id) is None
@@ -152,6 +154,8 @@ def test_instruction_through_approvals(org, province_notice):
     leader = org.actor("county_leader")
     req = approvals.get_request(leader, r.instruction_request_id)
     assert req.subject_type == "docflow.instruction" and req.unit_id == r.unit_id
+    pair = (req.subject_type, req.subject_id)
+    assert approvals.summaries_of([pair]) == {pair: approvals.summary_of(*pair)} and doc.title in approvals.summary_of(*pair)
     # The leader returns it once, then instructs.
     approvals.return_task(leader, approval_task(leader, "docflow.instruction", r.id).id, opinion="请先征求应急局意见")
     df.request_instruction(clerk, r.id)

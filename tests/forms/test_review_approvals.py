@@ -53,6 +53,8 @@ def test_submit_starts_an_approval_to_the_reviewing_level(city_task, catalogue):
     # The task goes to the clerk of the reviewing level (the county, per the task's cascade).
     assert assignees(req) == {catalogue.user("county_clerk").id}
     assert approvals.summary_of(req.subject_type, req.subject_id).startswith("Report:")
+    pair = (req.subject_type, req.subject_id)
+    assert approvals.summaries_of([pair]) == {pair: approvals.summary_of(*pair)}  # a to-do list's lines
     assert approvals.get_subject(review.SUBJECT).url(req.subject_id) == f"/reports/submissions/{s1.id}"
     # Deciding on the task moves the report; the reviewer is recorded.
     task = review.open_task(county, s1)

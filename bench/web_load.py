@@ -1,0 +1,397 @@
+"""To-do page and incoming list under load, next to their floor.
+
+gunicorn (2 workers) serves the application (``wsgi:app``) on a free loopback port against the
+dataset's database; the busy county clerk logs in through the login form and ``wrk`` (2 threads)
+requests each page with his session cookie for ``seconds``. The floor, ``bench/floor_app.py``, is
+a bare Flask app running one indexed query for the same rows, served and measured the same way; the
+runs alternate page, floor, page, floor so that both see the same machine. Every response must be a
+2xx (a redirect to the login page means the cookie failed); the peak RSS of the application's
+workers is sampled from /proc during its runs.
+
+    python -m bench.web_load                       # the dataset in bench/.dataset.json
+    python -m bench.web_load --database-url postgresql+psycopg://postgres@127.0.0.1:5432/office_demo \\
+        --user county_clerk --password 'Demo@2026!' --seconds 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import http.cookiejar
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from contextlib import ExitStack
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from office.config import normalise_database_url
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+MANIFEST = Path(__file__).resolve().parent / ".dataset.json"
+WORKERS, THREADS = 2, 4            # gunicorn: 2 workers, gthread (keep-alive) with 4 threads each
+WRK_THREADS, CONNECTIONS = 2, 8    # one open connection per worker thread: full, never queued behind
+USER_AGENT = "office-bench/1"      # the session is bound to the address and user agent it logged in with
+PAGES = [("todo", "/todo", "/todo"), ("incoming", "/documents/", "/incoming")]  # name, page, floor route
+TARGET_RATIO, TARGET_P95_MS = 0.5, 50.0
+
+WRK_SCRIPT = r"""
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) bad = 0; statuses = {} end
+function response(status, headers, body)
+  if status < 200 or status > 299 then
+    bad = bad + 1
+    statuses[status] = (statuses[status] or 0) + 1
+  end
+end
+function done(summary, latency, requests)
+  local n = 0
+  local codes = {}
+  for _, t in ipairs(threads) do
+    n = n + t:get("bad")
+    for code, count in pairs(t:get("statuses")) do
+      table.insert(codes, string.format('"%d": %d', code, count))
+    end
+  end
+  local e = summary.errors
+  io.write(string.format(
+    '\nWRK_JSON {"requests": %d, "duration_us": %d, "bytes": %d, "non_2xx": %d, "statuses": {%s}, ' ..
+    '"socket_errors": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d, "max_us": %d, "mean_us": %.1f}\n',
+    summary.requests, summary.duration, summary.bytes, n, table.concat(codes, ", "),
+    e.connect + e.read + e.write + e.timeout, latency:percentile(50), latency:percentile(95),
+    latency:percentile(99), latency.max, latency.mean))
+end
+"""
+
+
+class LoadError(RuntimeError):
+    """The measurement could not be made (server did not start, login failed, wrong rows...)."""
+
+
+# --- processes ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop a process group started here: TERM, then KILL after 15 s."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
+def _gunicorn(stack: ExitStack, app: str, env: dict, log: Path, threads: int) -> tuple[str, subprocess.Popen]:
+    port = free_port()
+    worker = ["-k", "gthread", "--threads", str(threads)] if threads > 1 else ["-k", "sync"]
+    proc = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-w", str(WORKERS), *worker,
+         "-b", f"127.0.0.1:{port}", "--timeout", "60", "--graceful-timeout", "10", app],
+        cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+    stack.callback(_stop, proc)
+    return f"http://127.0.0.1:{port}", proc
+
+
+def _wait_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise LoadError(f"gunicorn exited ({proc.returncode}):\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                if r.status < 500:
+                    return
+        except urllib.error.HTTPError as exc:
+            if exc.code < 500:
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise LoadError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def worker_pids(master: int) -> list[int]:
+    try:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        return [int(p) for p in children]
+    except OSError:
+        return []
+
+
+def rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class RssSampler:
+    """Peak RSS of one gunicorn master's workers, sampled every 100 ms while running."""
+
+    def __init__(self, master: int):
+        self.master, self.peak_kib = master, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            for pid in worker_pids(self.master):
+                self.peak_kib = max(self.peak_kib, rss_kib(pid))
+            self._stop.wait(0.1)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(5)
+
+
+# --- login and pages ------------------------------------------------------------------------
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def _opener(jar):
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect)
+    opener.addheaders = [("User-Agent", USER_AGENT)]
+    return opener
+
+
+def _fetch(opener, url: str, data: dict | None = None) -> tuple[int, str, dict]:
+    body = urllib.parse.urlencode(data).encode() if data is not None else None
+    try:
+        with opener.open(url, body, timeout=30) as r:
+            return r.status, r.read().decode("utf-8", "replace"), dict(r.headers)
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8", "replace"), dict(exc.headers)
+
+
+def login(base: str, user: str, password: str) -> str:
+    """Log in through the form (CSRF token included); returns the ``Cookie`` header to send."""
+    jar = http.cookiejar.CookieJar()
+    opener = _opener(jar)
+    status, page, _ = _fetch(opener, base + "/login")
+    m = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    if status != 200 or not m:
+        raise LoadError(f"login page: HTTP {status}, CSRF token {'found' if m else 'missing'}")
+    status, page, headers = _fetch(opener, base + "/login",
+                                   {"csrf_token": html.unescape(m.group(1)), "username": user,
+                                    "password": password, "next": ""})
+    if status != 302 or "/login" in headers.get("Location", "/login"):
+        raise LoadError(f"login as {user} failed: HTTP {status} {headers.get('Location', '')}")
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    if not cookie:
+        raise LoadError("login set no cookie")
+    return cookie
+
+
+def row_links(page: str) -> list[str]:
+    """The links of the rows: the to-do list's items, or the incoming table's receipts."""
+    m = re.search(r'<ul class="todo-list">(.*?)</ul>', page, re.S)
+    if m:
+        return re.findall(r'href="([^"]+)"', m.group(1))
+    return re.findall(r'href="(/documents/receipts/\d+)"', page)
+
+
+def get_page(url: str, cookie: str = "") -> str:
+    opener = _opener(http.cookiejar.CookieJar())
+    if cookie:
+        opener.addheaders.append(("Cookie", cookie))
+    status, page, headers = _fetch(opener, url)
+    if status != 200:
+        raise LoadError(f"{url}: HTTP {status} {headers.get('Location', '')} (a redirect to /login: "
+                        "the session cookie was not accepted)")
+    return page
+
+
+# --- wrk ------------------------------------------------------------------------------------
+
+
+def run_wrk(url: str, seconds: int, script: Path, cookie: str = "", connections: int = CONNECTIONS) -> dict:
+    cmd = ["wrk", "-t", str(WRK_THREADS), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
+           "-s", str(script), "-H", f"User-Agent: {USER_AGENT}"]
+    if cookie:
+        cmd += ["-H", f"Cookie: {cookie}"]
+    try:
+        out = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=seconds + 60).stdout
+    except FileNotFoundError as exc:
+        raise LoadError("wrk is not installed (scripts/install-system-deps.sh installs it)") from exc
+    m = re.search(r"^WRK_JSON (.*)$", out, re.M)
+    if not m:
+        raise LoadError(f"wrk printed no result for {url}:\n{out[-2000:]}")
+    raw = json.loads(m.group(1))
+    secs = raw["duration_us"] / 1e6
+    return {"requests": raw["requests"], "rps": round(raw["requests"] / secs, 1),
+            "p50_ms": raw["p50_us"] / 1000, "p95_ms": raw["p95_us"] / 1000, "p99_ms": raw["p99_us"] / 1000,
+            "max_ms": raw["max_us"] / 1000, "non_2xx": raw["non_2xx"], "statuses": raw["statuses"],
+            "socket_errors": raw["socket_errors"], "kib_per_response": round(raw["bytes"] / 1024 / max(raw["requests"], 1), 1)}
+
+
+# --- the dataset ----------------------------------------------------------------------------
+
+
+def target(manifest: dict) -> tuple[str, str, str]:
+    """Database URL, user name and password of the busy county clerk from the dataset manifest."""
+    url = manifest.get("database_url") or (manifest.get("postgres") or {}).get("url")
+    clerk = manifest.get("busy_clerk") or manifest.get("clerk") or {}
+    user = clerk.get("username") or manifest.get("username")
+    password = clerk.get("password") or manifest.get("password")
+    if not (url and user and password):
+        raise LoadError("the manifest names no database URL, clerk user name and password")
+    return normalise_database_url(url), user, password
+
+
+def clerk(database_url: str, user: str) -> dict:
+    """What the floor needs to know of the clerk: his user id, unit, division and path, and the units
+    whose receipts he handles (his post's unit and, for a general office, its government)."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(text(
+                "SELECT a.id AS user_id, u.id, u.kind, u.division_id, u.path FROM user_account a "
+                "JOIN post p ON p.user_id = a.id JOIN unit u ON u.id = p.unit_id "
+                "WHERE a.username = :u ORDER BY p.is_primary DESC, p.id LIMIT 1"), {"u": user}).first()
+            if row is None:
+                raise LoadError(f"{user} has no post")
+            units = [row.id]
+            if row.kind == "general_office":
+                gov = conn.execute(text("SELECT id FROM unit WHERE division_id = :d AND kind = 'government'"),
+                                   {"d": row.division_id}).scalar()
+                if gov:
+                    units.append(gov)
+            return {"units": units, "user_id": row.user_id, "unit_id": row.id, "division_id": row.division_id,
+                    "path": row.path}
+    finally:
+        engine.dispose()
+
+
+# --- the measurement ------------------------------------------------------------------------
+
+
+def measure(manifest: dict, seconds: int = 30, *, connections: int = CONNECTIONS, threads: int = THREADS) -> dict:
+    """Measure the to-do page and the incoming list against their floor; see the module docstring."""
+    database_url, user, password = target(manifest)
+    who = clerk(database_url, user)
+    tmp = Path(tempfile.mkdtemp(prefix="office-web-load-"))
+    with ExitStack() as stack:
+        stack.callback(shutil.rmtree, tmp, True)
+        base_env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+        app_env = dict(base_env, DATABASE_URL=database_url, OFFICE_ENV="development",
+                       SECRET_KEY=secrets.token_hex(32), OFFICE_INSTANCE_DIR=str(tmp / "instance"),
+                       OFFICE_STORAGE_DIR=str(tmp / "instance" / "storage"))
+        floor_env = dict(base_env, FLOOR_DATABASE_URL=database_url, FLOOR_CLERK=json.dumps(who))
+        app_url, app_proc = _gunicorn(stack, "wsgi:app", app_env, tmp / "app.log", threads)
+        floor_url, floor_proc = _gunicorn(stack, "bench.floor_app:app", floor_env, tmp / "floor.log", threads)
+        _wait_up(app_url + "/healthz", app_proc, tmp / "app.log")
+        _wait_up(floor_url + "/todo", floor_proc, tmp / "floor.log")
+        cookie = login(app_url, user, password)
+        script = tmp / "report.lua"
+        script.write_text(WRK_SCRIPT)
+
+        pages: dict = {}
+        peak_kib = 0
+        for name, page_path, floor_path in PAGES:
+            # Same rows: the page and the floor link to the same records (ties may sort either way).
+            shown = row_links(get_page(app_url + page_path, cookie))
+            floor_rows = row_links(get_page(floor_url + floor_path))
+            if sorted(shown) != sorted(floor_rows):
+                raise LoadError(f"{name}: the page shows {len(shown)} rows, the floor {len(floor_rows)}; "
+                                f"only on the page: {sorted(set(shown) - set(floor_rows))[:5]}, only on the "
+                                f"floor: {sorted(set(floor_rows) - set(shown))[:5]}")
+            # Warm both (first requests compile templates and fill pools), then measure.
+            run_wrk(app_url + page_path, 2, script, cookie)
+            run_wrk(floor_url + floor_path, 2, script)
+            with RssSampler(app_proc.pid) as rss:
+                app = run_wrk(app_url + page_path, seconds, script, cookie, connections)
+            peak_kib = max(peak_kib, rss.peak_kib)
+            floor = run_wrk(floor_url + floor_path, seconds, script, connections=connections)
+            for label, res in (("page", app), ("floor", floor)):
+                if res["non_2xx"] or res["socket_errors"]:
+                    raise LoadError(f"{name} {label}: {res['non_2xx']} non-2xx responses {res['statuses']}, "
+                                    f"{res['socket_errors']} socket errors")
+            ratio = app["rps"] / floor["rps"] if floor["rps"] else 0.0
+            pages[name] = {"path": page_path, "rows": len(shown), "page": app, "floor": floor,
+                           "throughput_ratio": round(ratio, 3),
+                           "meets_target": ratio >= TARGET_RATIO and app["p95_ms"] < TARGET_P95_MS}
+    return {"seconds": seconds, "gunicorn": f"{WORKERS} workers, " + (f"gthread x{threads}" if threads > 1 else "sync"),
+            "wrk": f"{WRK_THREADS} threads, {connections} connections", "user": user,
+            "targets": {"throughput_ratio_min": TARGET_RATIO, "p95_ms_max": TARGET_P95_MS},
+            "pages": pages, "web_worker_peak_rss_mib": round(peak_kib / 1024, 1)}
+
+
+def table(result: dict) -> str:
+    lines = ["| page | rows | req/s | p50 ms | p95 ms | p99 ms | floor req/s | floor p95 ms | page/floor | target |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for name, r in result["pages"].items():
+        a, f = r["page"], r["floor"]
+        lines.append(f"| {name} ({r['path']}) | {r['rows']} | {a['rps']:.0f} | {a['p50_ms']:.1f} | {a['p95_ms']:.1f} "
+                     f"| {a['p99_ms']:.1f} | {f['rps']:.0f} | {f['p95_ms']:.1f} | {r['throughput_ratio']:.0%} "
+                     f"| {'met' if r['meets_target'] else 'missed'} |")
+    lines.append(f"\nPeak RSS of a web worker under load: {result['web_worker_peak_rss_mib']} MiB "
+                 f"(gunicorn {result['gunicorn']}; wrk {result['wrk']}, {result['seconds']} s per run).")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--database-url")
+    ap.add_argument("--user")
+    ap.add_argument("--password")
+    ap.add_argument("--seconds", type=int, default=30)
+    ap.add_argument("--connections", type=int, default=CONNECTIONS, help="wrk's open connections")
+    ap.add_argument("--threads", type=int, default=THREADS, help="threads per gunicorn worker (1: sync worker)")
+    ap.add_argument("--json", action="store_true", help="print the result as JSON too")
+    args = ap.parse_args(argv)
+    if args.database_url:
+        manifest = {"database_url": args.database_url, "busy_clerk": {"username": args.user or "county_clerk",
+                                                                       "password": args.password or "Demo@2026!"}}
+    elif MANIFEST.exists():
+        manifest = json.loads(MANIFEST.read_text())
+    else:
+        ap.error(f"no {MANIFEST.name}: build the dataset (python -m bench) or pass --database-url")
+    try:
+        result = measure(manifest, args.seconds, connections=args.connections, threads=args.threads)
+    except LoadError as exc:
+        print(f"web_load: {exc}", file=sys.stderr)
+        return 1
+    print(table(result))
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+    return 0 if all(p["meets_target"] for p in result["pages"].values()) else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
