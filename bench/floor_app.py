@@ -19,6 +19,7 @@ from markupsafe import escape
 from sqlalchemy import create_engine, text
 
 from office.config import normalise_database_url
+from office.web import PAGE_SIZE  # the pages show 50 rows a page; the floor returns the first page
 
 app = Flask(__name__)
 engine = create_engine(normalise_database_url(os.environ.get("FLOOR_DATABASE_URL", "sqlite://")),
@@ -27,7 +28,7 @@ CLERK = json.loads(os.environ.get("FLOOR_CLERK", "{}"))
 
 # The unified to-do list of a clerk: receipts to sign for or handle, assigned to him or circulated
 # to him, outgoing documents at his office's step, his approval tasks, reports to fill (a roll-up
-# once everything below is approved) and reports to review; soonest due first, 200 of them.
+# once everything below is approved) and reports to review; soonest due first, the first page of them.
 TODO = text("""
 WITH mine AS (SELECT u.id, u.kind FROM unit u WHERE u.id = :unit),
 acts AS (  -- the units the clerk works for: his own, and the government and office of his division
@@ -37,7 +38,7 @@ SELECT url, title, due_at, created_at FROM (
   (SELECT '/documents/receipts/' || r.id AS url, d.title, r.due_at, r.delivered_at AS created_at
    FROM doc_receipt r JOIN doc_document d ON d.id = r.document_id
    WHERE r.unit_id = ANY(:units) AND r.state IN ('delivered', 'signed', 'registered')
-   ORDER BY r.due_at, r.id LIMIT 200)
+   ORDER BY r.due_at, r.id LIMIT :page_size)
   UNION ALL
   SELECT '/documents/receipts/' || r.id, d.title, r.due_at, r.delivered_at
   FROM doc_receipt r JOIN doc_document d ON d.id = r.document_id
@@ -74,18 +75,19 @@ SELECT url, title, due_at, created_at FROM (
     AND s.state = 'submitted'
     AND NOT EXISTS (SELECT 1 FROM approval_request a WHERE a.subject_type = 'form_submission'
                     AND a.subject_id = s.id::text AND a.state = 'running')
-) items ORDER BY due_at IS NULL, due_at, created_at LIMIT 200""")
+) items ORDER BY due_at IS NULL, due_at, created_at LIMIT :page_size""")
 
-# The incoming list (open receipts of the unit, newest first).
+# The incoming list (open receipts of the unit, newest first), its first page.
 INCOMING = text("""
 SELECT '/documents/receipts/' || r.id, d.title, r.due_at FROM doc_receipt r JOIN doc_document d ON d.id = r.document_id
 WHERE r.unit_id = ANY(:units) AND r.state IN ('delivered', 'signed', 'registered', 'handling')
-ORDER BY r.delivered_at DESC, r.id DESC LIMIT 200""")
+ORDER BY r.delivered_at DESC, r.id DESC LIMIT :page_size""")
 
 
 _PATH = CLERK.get("path", "/")
 PARAMS = {"units": CLERK.get("units", []), "user": CLERK.get("user_id"), "unit": CLERK.get("unit_id"),
-          "division": CLERK.get("division_id"), "path": _PATH, "path_end": _PATH[:-1] + "0"}
+          "division": CLERK.get("division_id"), "path": _PATH, "path_end": _PATH[:-1] + "0",
+          "page_size": PAGE_SIZE}
 
 
 def _page(query) -> Response:

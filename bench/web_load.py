@@ -39,6 +39,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from office.config import normalise_database_url
+from office.web import PAGE_SIZE
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -324,9 +325,11 @@ def measure(manifest: dict, seconds: int = 30, *, connections: int = CONNECTIONS
         pages: dict = {}
         peak_kib = 0
         for name, page_path, floor_path in PAGES:
-            # Same rows: the page and the floor link to the same records (ties may sort either way).
+            # Same rows: the first page and the floor link to the same records (ties may sort either way).
             shown = row_links(get_page(app_url + page_path, cookie))
             floor_rows = row_links(get_page(floor_url + floor_path))
+            if len(shown) > PAGE_SIZE:
+                raise LoadError(f"{name}: the page shows {len(shown)} rows, more than a page ({PAGE_SIZE})")
             if sorted(shown) != sorted(floor_rows):
                 raise LoadError(f"{name}: the page shows {len(shown)} rows, the floor {len(floor_rows)}; "
                                 f"only on the page: {sorted(set(shown) - set(floor_rows))[:5]}, only on the "

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import wraps
+from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
 from flask import (
@@ -85,6 +86,9 @@ class TodoItem:
     extra: dict = field(default_factory=dict)
 
 
+T = TypeVar("T")
+
+
 def _registry(app: Flask) -> dict:
     return app.extensions.setdefault("office_registry", {"nav": {}, "cards": {}, "todo": {}})
 
@@ -99,9 +103,17 @@ def register_card(app: Flask, key: str, *, title, count: Callable[[Actor], int],
     _registry(app)["cards"][key] = Card(key, title, count, endpoint, order)
 
 
-def register_todo(app: Flask, key: str, provider: Callable[[Actor, int], list[TodoItem]]) -> None:
-    """``provider(actor, limit)`` returns the actor's open items in one module."""
-    _registry(app)["todo"][key] = provider
+@dataclass
+class TodoProvider:
+    items: Callable[[Actor, int], list[TodoItem]]
+    count: Callable[[Actor], int]
+
+
+def register_todo(app: Flask, key: str, provider: Callable[[Actor, int], list[TodoItem]],
+                  count: Callable[[Actor], int]) -> None:
+    """``provider(actor, limit)`` returns the actor's first ``limit`` open items in one module, in
+    to-do order (``todo_order``); ``count(actor)`` how many there are in all, without building them."""
+    _registry(app)["todo"][key] = TodoProvider(provider, count)
 
 
 def nav_items(actor: Actor) -> list[NavItem]:
@@ -113,12 +125,54 @@ def cards() -> list[Card]:
     return sorted(_registry(current_app)["cards"].values(), key=lambda c: c.order)
 
 
-def todo_items(actor: Actor, limit: int = 200) -> list[TodoItem]:
+def todo_order(item: TodoItem) -> tuple:
+    """Soonest due first; items without a due date after them, oldest first."""
+    return item.due_at is None, item.due_at or datetime.max, item.created_at or datetime.min
+
+
+def todo_items(actor: Actor, limit: int = 200, offset: int = 0) -> list[TodoItem]:
+    """The unified to-do list from ``offset``: each module gives its first ``offset + limit`` items."""
     items: list[TodoItem] = []
     for provider in _registry(current_app)["todo"].values():
-        items.extend(provider(actor, limit))
-    items.sort(key=lambda i: (i.due_at is None, i.due_at or datetime.max, i.created_at or datetime.min))
-    return items[:limit]
+        items.extend(provider.items(actor, offset + limit))
+    items.sort(key=todo_order)
+    return items[offset:offset + limit]
+
+
+def per_actor(name: str, actor: Actor, build: Callable[[], T]) -> T:
+    """``build()`` once per request and actor: the to-do page asks a module for its count and its
+    items, and the workbench for its cards too; what both need is read once."""
+    memo = g.setdefault("_per_actor", {})
+    key = (name, id(actor))
+    if key not in memo or memo[key][0] is not actor:
+        memo[key] = (actor, build())
+    return memo[key][1]
+
+
+def todo_count(actor: Actor) -> int:
+    return sum(provider.count(actor) for provider in _registry(current_app)["todo"].values())
+
+
+PAGE_SIZE = 50
+
+
+@dataclass
+class Paging:
+    page: int
+    pages: int
+    total: int
+    size: int = PAGE_SIZE
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.size
+
+
+def paging(total: int, size: int = PAGE_SIZE) -> Paging:
+    """The page of a list of ``total`` items that ``?page=N`` asks for (the last one if N is past
+    the end, the first one if N is missing or not a positive number)."""
+    pages = max(1, -(-total // size))
+    return Paging(min(max(1, request.args.get("page", 1, type=int) or 1), pages), pages, total, size)
 
 
 # --- the acting user -------------------------------------------------------------------------

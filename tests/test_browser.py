@@ -131,6 +131,23 @@ def test_unread_badge_on_workbench(app, live_server, org, page):
     shot(page, "notifications-desktop")
 
 
+def test_todo_pages(app, live_server, org, page):
+    """The to-do page shows 50 items, the total and page links; the next page the rest."""
+    from tests.test_todo_paging import _requests_due
+
+    _requests_due(org, 57)
+    browser_login(page, live_server, "county_leader")
+    page.goto(f"{live_server}/todo")
+    assert page.locator("ul.todo-list li").count() == 50
+    assert page.locator("[data-total]").get_attribute("data-total") == "57"
+    shot(page, "todo-page1-desktop")
+    page.locator("nav.pager a[rel=next]").click()
+    page.wait_for_url(re.compile(r"/todo\?page=2$"))
+    assert page.locator("ul.todo-list li").count() == 7
+    assert page.locator("nav.pager [aria-current=page]").inner_text() == "2"
+    shot(page, "todo-page2-desktop")
+
+
 @pytest.mark.parametrize("size", ["desktop", "phone"])
 def test_screenshot_tour(app, live_server, org, page_factory, size):
     """The main pages at both widths: nothing wider than the screen, screenshots for review."""

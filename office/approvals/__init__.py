@@ -21,7 +21,7 @@ def init_app(app):
                  visible=lambda actor: actor.user_id is not None)
     register_card(app, "approvals", title=_l("Approvals waiting for me"), order=20,
                   count=views.card_count, endpoint="approvals.todo")
-    register_todo(app, "approvals", views.todo_provider)
+    register_todo(app, "approvals", views.todo_provider, count=views.card_count)
     # Every worker scans for due deadlines once a minute; each firing takes the request's row lock.
     from office.jobs.service import register_periodic
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import String, cast, exists, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from office.actor import Actor
@@ -29,23 +29,43 @@ def _mine(actor: Actor):
                Task.assignee_id.in_(ids[1:]) if len(ids) > 1 else Task.id.is_(None))
 
 
+def _open(actor: Actor) -> list:
+    """The conditions of the actor's open tasks (his, his principals', on behalf of someone)."""
+    from office.web import per_actor
+
+    mine = per_actor("approvals_mine", actor, lambda: _mine(actor))
+    return [mine, Task.state == TaskState.OPEN, ApprovalRequest.state == RequestState.RUNNING]
+
+
+_TODO_ORDER = (Task.due_at.is_(None), Task.due_at, Task.id)
+
+
 def todo_tasks(actor: Actor, limit: int = 200) -> list[Task]:
     if actor.user_id is None:
         return []
     return list(db.session.execute(
-        select(Task).join(ApprovalRequest, ApprovalRequest.id == Task.request_id)
-        .where(_mine(actor), Task.state == TaskState.OPEN, ApprovalRequest.state == RequestState.RUNNING)
-        .options(contains_eager(Task.request))
-        .order_by(Task.due_at.is_(None), Task.due_at, Task.id).limit(limit)).scalars())
+        select(Task).join(ApprovalRequest, ApprovalRequest.id == Task.request_id).where(*_open(actor))
+        .options(contains_eager(Task.request)).order_by(*_TODO_ORDER).limit(limit)).scalars())
+
+
+def todo_lines(actor: Actor, limit: int = 200) -> list:
+    """What a to-do line shows of the first ``limit`` open tasks, as rows (not whole tasks and
+    requests): task id, request id, subject, title, due and since."""
+    if actor.user_id is None:
+        return []
+    return db.session.execute(
+        select(Task.id, Task.request_id, ApprovalRequest.subject_type, ApprovalRequest.subject_id,
+               ApprovalRequest.title, Task.due_at, func.coalesce(Task.opened_at, Task.created_at).label("since"))
+        .join(ApprovalRequest, ApprovalRequest.id == Task.request_id).where(*_open(actor))
+        .order_by(*_TODO_ORDER).limit(limit)).all()
 
 
 def todo_count(actor: Actor) -> int:
     if actor.user_id is None:
         return 0
-    return db.session.execute(
-        select(func.count()).select_from(Task).join(ApprovalRequest, ApprovalRequest.id == Task.request_id)
-        .where(_mine(actor), Task.state == TaskState.OPEN, ApprovalRequest.state == RequestState.RUNNING)
-    ).scalar_one()
+    return db.session.execute(select(func.count()).select_from(Task)
+                              .join(ApprovalRequest, ApprovalRequest.id == Task.request_id)
+                              .where(*_open(actor))).scalar_one()
 
 
 def done_tasks(actor: Actor, limit: int = 200) -> list[Task]:
@@ -88,6 +108,14 @@ def subjects_with_requests(subject_type: str, subject_ids, states) -> set[str]:
     return set(db.session.execute(select(ApprovalRequest.subject_id).where(
         ApprovalRequest.subject_type == subject_type, ApprovalRequest.subject_id.in_(ids),
         ApprovalRequest.state.in_(list(states)))).scalars())
+
+
+def has_request(subject_type: str, subject_id_column, states):
+    """An SQL condition for another module's query: the subject in ``subject_id_column`` has a
+    request in one of ``states`` (so a list can leave those out in the same statement)."""
+    return exists().where(ApprovalRequest.subject_type == subject_type,
+                          ApprovalRequest.subject_id == cast(subject_id_column, String),
+                          ApprovalRequest.state.in_(list(states)))
 
 
 def timeline(req: ApprovalRequest) -> list[ApprovalAction]:

@@ -37,6 +37,7 @@ from office.approvals.queries import (
     copied_to_me,
     done_tasks,
     get_request,
+    has_request,
     my_requests,
     subject_requests,
     subjects_with_requests,
@@ -52,6 +53,6 @@ __all__ = [
     "carbon_copy", "comment", "copied_to_me", "current_signature", "done_tasks", "export_flow",
     "fire_deadline", "get_flow", "get_request", "get_subject", "import_flow", "my_requests", "register_subject",
     "reject", "resubmit", "return_task", "save_flow", "save_signature", "scan_deadlines", "start",
-    "subject_requests", "subjects_with_requests", "summaries_of", "summary_of", "timeline", "todo_count",
+    "has_request", "subject_requests", "subjects_with_requests", "summaries_of", "summary_of", "timeline", "todo_count",
     "todo_tasks", "transfer", "urge", "validate_definition", "withdraw",
 ]

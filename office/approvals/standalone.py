@@ -114,8 +114,8 @@ def _summary(subject_id: str) -> str:
 
 
 def _summaries(subject_ids: list[str]) -> dict[str, str]:
-    return _lines(db.session.execute(select(StandaloneRequest).where(
-        StandaloneRequest.id.in_([int(i) for i in subject_ids]))).scalars())
+    return _lines(db.session.execute(select(StandaloneRequest.id, StandaloneRequest.title, StandaloneRequest.amount)
+                                     .where(StandaloneRequest.id.in_([int(i) for i in subject_ids]))))
 
 
 def _status(event: str):

@@ -56,16 +56,13 @@ def card_count(actor) -> int:
 
 
 def todo_provider(actor, limit: int) -> list[TodoItem]:
-    items = []
-    tasks = queries.todo_tasks(actor, limit)
-    lines = subjects.summaries_of([(t.request.subject_type, t.request.subject_id) for t in tasks])
-    for t in tasks:
-        req = t.request
-        line = lines[(req.subject_type, str(req.subject_id))] or req.title
-        items.append(TodoItem(module="approvals", title=line, url=url_for("approvals.show", request_id=req.id),
-                              created_at=t.opened_at or t.created_at, due_at=t.due_at, kind=_("Approval"),
-                              extra={"task_id": t.id, "request_id": req.id}))
-    return items
+    rows = queries.todo_lines(actor, limit)
+    lines = subjects.summaries_of([(r.subject_type, r.subject_id) for r in rows])
+    kind = _("Approval")  # translated once, not per row
+    url = url_for("approvals.show", request_id=0)[:-1]  # ".../approvals/" + id: the route built once
+    return [TodoItem(module="approvals", title=lines[(r.subject_type, str(r.subject_id))] or r.title,
+                     url=f"{url}{r.request_id}", created_at=r.since, due_at=r.due_at, kind=kind,
+                     extra={"task_id": r.id, "request_id": r.request_id}) for r in rows]
 
 
 # --- lists ---------------------------------------------------------------------------------------

@@ -22,4 +22,4 @@ def init_app(app):
                  visible=lambda actor: actor.unit_id is not None)
     register_card(app, "documents", title=_l("Open incoming documents of my unit"), order=30,
                   count=receiving.open_count, endpoint="docflow.incoming")
-    register_todo(app, "docflow", receiving.all_todo)
+    register_todo(app, "docflow", receiving.all_todo, count=receiving.all_todo_count)

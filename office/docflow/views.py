@@ -11,7 +11,7 @@ from office.docflow import service as df
 from office.docflow.common import RECEIPT_LABELS, STATE_LABELS, acts_for
 from office.docflow.models import DOC_TYPES, URGENCIES, DocEvent, DocState, Document, DocumentIssuer
 from office.extensions import db
-from office.web import current_actor, login_required
+from office.web import current_actor, login_required, paging
 
 bp = Blueprint("docflow", __name__, url_prefix="/documents")
 
@@ -48,8 +48,9 @@ def _ids(name: str) -> list[str]:
 def incoming():
     actor = current_actor()
     state = request.args.get("state", "open")
-    return render_template("docflow/incoming.html", rows=receiving.incoming(actor, state=state or None),
-                           state=state)
+    p = paging(receiving.incoming_count(actor, state=state or None))
+    rows = receiving.incoming(actor, state=state or None, limit=p.size, offset=p.offset)
+    return render_template("docflow/incoming.html", rows=rows, state=state, paging=p)
 
 
 @bp.get("/outgoing")

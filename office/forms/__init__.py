@@ -6,7 +6,7 @@ cascade up the levels with review, roll-up in SQL, Excel round-trip and the work
 def init_app(app):
     from flask_babel import lazy_gettext as _l
 
-    from office.forms import api, models, views  # noqa: F401
+    from office.forms import api, models, todo, views  # noqa: F401
     from office.web import register_card, register_nav, register_todo
 
     app.register_blueprint(views.bp)
@@ -15,5 +15,5 @@ def init_app(app):
                  visible=lambda actor: bool(actor.unit_id) or actor.is_system)
     register_card(app, "reports", title=_l("Reports to fill or review"), count=views.open_count,
                   endpoint="forms.index", order=50)
-    register_todo(app, "reports", views.todo_provider)
+    register_todo(app, "reports", todo.provider, count=todo.count)
     from office.forms import demo  # noqa: F401  (registers its demo step)

@@ -16,7 +16,7 @@ from office.forms.models import DataElement
 from office.forms.tasks import Workload
 from office.org.models import Division
 from office.timeutil import utcnow
-from office.web import TodoItem, current_actor, login_required
+from office.web import current_actor, login_required
 
 bp = Blueprint("forms", __name__, url_prefix="/reports")
 
@@ -56,25 +56,6 @@ def open_count(actor) -> int:
     if not actor.unit_path:
         return 0
     return len(tasks.my_submissions(actor, tasks.OPEN)) + len(_local_reviews(actor))
-
-
-def todo_provider(actor, limit: int) -> list[TodoItem]:
-    if not actor.unit_path:
-        return []
-    items = []
-    mine = tasks.my_submissions(actor, tasks.OPEN)[:limit]
-    pending = review.pending_below_many([s for s in mine if s.kind == "rollup"])
-    for s in mine:
-        if s.kind == "rollup" and pending.get(s.id):
-            continue
-        title = _("Report up: %(t)s", t=s.task.title) if s.kind == "rollup" else _("Fill: %(t)s", t=s.task.title)
-        items.append(TodoItem(module="reports", title=title, url=url_for("forms.submission", sub_id=s.id),
-                              created_at=s.task.created_at, due_at=s.task.deadline, kind="fill"))
-    for s in _local_reviews(actor)[:limit]:
-        items.append(TodoItem(module="reports", title=_("Review: %(t)s (%(u)s)", t=s.task.title, u=s.unit.name),
-                              url=url_for("forms.submission", sub_id=s.id), created_at=s.submitted_at,
-                              due_at=s.task.deadline, kind="review"))
-    return items[:limit]
 
 
 @bp.get("/")

@@ -18,10 +18,14 @@ from office.org.models import LEVEL_ORDER, Division, Level, Unit, UnitKind
 LEVELS = {lv.value for lv in LEVEL_ORDER}
 
 
+def subtree_end(path: str) -> str:
+    """The first path after the subtree of ``path`` (ends in "/"): the subtree is [path, end)."""
+    return path[:-1] + "0"  # "/" + 1 == "0"; paths hold digits and "/" only
+
+
 def subtree_clause(column, path: str):
     """``column`` lies in the subtree whose path is ``path`` (ends in "/"): one index range scan."""
-    upper = path[:-1] + "0"  # "/" + 1 == "0"; paths hold digits and "/" only
-    return and_(column >= path, column < upper)
+    return and_(column >= path, column < subtree_end(path))
 
 
 def ancestor_paths(path: str) -> list[str]:

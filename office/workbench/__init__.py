@@ -4,11 +4,11 @@
 def init_app(app):
     from flask_babel import lazy_gettext as _l
 
-    from office.web import register_card, register_nav, todo_items
+    from office.web import register_card, register_nav, todo_count
     from office.workbench import views
 
     app.register_blueprint(views.bp)
     register_nav(app, "workbench", _l("Workbench"), "workbench.index", 10)
     register_nav(app, "todo", _l("To do"), "workbench.todo", 20)
     register_card(app, "todo", title=_l("To do"), order=10,
-                  count=lambda actor: len(todo_items(actor, limit=1000)), endpoint="workbench.todo")
+                  count=todo_count, endpoint="workbench.todo")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, url_for
 
-from office.web import cards, current_actor, login_required, todo_items
+from office.web import cards, current_actor, login_required, paging, todo_count, todo_items
 
 bp = Blueprint("workbench", __name__)
 
@@ -23,4 +23,7 @@ def index():
 @bp.get("/todo")
 @login_required
 def todo():
-    return render_template("workbench/todo.html", items=todo_items(current_actor()))
+    """The whole to-do list, 50 items a page, soonest due first."""
+    actor = current_actor()
+    p = paging(todo_count(actor))
+    return render_template("workbench/todo.html", items=todo_items(actor, p.size, p.offset), paging=p)
