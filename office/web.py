@@ -458,6 +458,12 @@ def init_app(app: Flask) -> None:
     def _database_down(exc: DBAPIError):
         # The server went away mid-request (stopped, restarted, connection cut): the transaction
         # never committed, so nothing of it is stored. Only connection loss is a 503.
+        if getattr(exc.orig, "sqlstate", None) in ("40P01", "40001"):
+            # Deadlock or serialization failure: another request changed the same rows at the same
+            # moment; this one was rolled back whole and can simply be tried again.
+            _rollback_quietly()
+            log.warning("concurrent change during %s %s: %s", request.method, request.path, exc.orig)
+            return _error(409, _("Someone else changed this at the same moment. Nothing was saved: try again."))
         if not (exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)):
             _rollback_quietly()
             log.exception("database error")

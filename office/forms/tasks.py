@@ -339,7 +339,9 @@ def save(actor: Actor, sub_id: int, posted: dict[str, str], versions: dict[str, 
     status = dict(sub.field_status or {})
     versions = versions or {}
     stored = read_values(sub.unit_id, [(els[c].id, element_period(els[c], sub.task.period)) for c in parsed])
-    for code, (text, num) in parsed.items():
+    # One order for every writer (element id), so two reports of one unit sharing elements never
+    # wait on each other's new values crosswise (a deadlock).
+    for code, (text, num) in sorted(parsed.items(), key=lambda kv: els[kv[0]].id):
         el = els[code]
         period = element_period(el, sub.task.period)
         cand = pre.get(code)

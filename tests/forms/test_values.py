@@ -166,3 +166,23 @@ def test_dataset_import_is_all_or_nothing_with_lines(catalogue):
     with pytest.raises(PermissionDenied):
         forms.import_dataset(catalogue.actor("town_clerk"), name="p", source_name="s", as_of=date(2025, 9, 30),
                              data="x")
+
+
+def test_a_save_writes_its_values_in_element_order(issued, catalogue, monkeypatch):
+    """Every save writes in one order (element id), so two reports of one unit that share elements,
+    saved at the same moment, never wait on each other's new values crosswise (a deadlock)."""
+    from office.forms import tasks
+
+    pop, civil = issued
+    town = catalogue.unit("330106109")
+    written = []
+    real = tasks.write_value
+
+    def recording(actor, el, *args, **kwargs):
+        written.append(el.id)
+        return real(actor, el, *args, **kwargs)
+
+    monkeypatch.setattr(tasks, "write_value", recording)
+    posted = {"INCOME": "3.5", "DIBAO_HH": "31", "VILLAGES": "14", "POP_TOTAL": "2001"}
+    forms.save(catalogue.actor("town_clerk"), sub_of(civil, town).id, posted)
+    assert len(written) >= 4 and written == sorted(written)

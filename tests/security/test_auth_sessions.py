@@ -186,3 +186,28 @@ def test_server_error_page_has_no_traceback(tmp_path):
         body = r.get_data(as_text=True)
         assert r.status_code == 500
         assert "Traceback" not in body and "secret-internal-detail" not in body and "app.py" not in body
+
+
+def test_a_deadlock_is_a_409_to_try_again_not_an_outage(tmp_path):
+    """PostgreSQL breaks a deadlock by rolling one transaction back: that request is told to try again
+    (409), not that the database is unreachable (503)."""
+    from sqlalchemy.exc import OperationalError
+
+    from office import create_app
+    from office.web import public
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    other = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}", "TESTING": False,
+                        "INSTANCE_DIR": str(tmp_path), "STORAGE_DIR": str(tmp_path / "s"),
+                        "JOBS_INPROCESS_MODE": "sync", "REDIS_URL": None})
+
+    @other.get("/deadlock")
+    @public
+    def deadlock():
+        raise OperationalError("INSERT ...", {}, Deadlock("deadlock detected"))
+
+    r = other.test_client().get("/deadlock")
+    assert r.status_code == 409
+    assert "本次未保存，请重试" in r.get_data(as_text=True)  # the default locale is zh_CN
