@@ -56,9 +56,9 @@ def post_actor(username: str) -> Actor:
 
 
 def sealed_notice(sender: Actor, unit_ids: list[int], n: int):
-    from office.docflow.common import format_number, refresh_tokens
-    from office.docflow.models import DocNumber, DocState, Document, DocumentIssuer, DocumentRecipient
-    from office.docflow.numbering import next_value
+    from office.docflow.common import refresh_tokens
+    from office.docflow.models import DocState, Document, DocumentIssuer, DocumentRecipient
+    from office.docflow.numbering import assign_number
     from office.org.models import Unit
     from office.timeutil import utcnow
 
@@ -73,12 +73,7 @@ def sealed_notice(sender: Actor, unit_ids: list[int], n: int):
     doc.recipients = [DocumentRecipient(unit_id=u.id, unit=u, role="main", group_key="all") for u in units]
     db.session.add(doc)
     db.session.flush()
-    year = utcnow().year
-    seq = next_value(lead.id, doc.number_prefix, year)
-    doc.number_year, doc.number_seq = year, seq
-    doc.doc_number = format_number(doc.number_prefix, year, seq)
-    db.session.add(DocNumber(unit_id=lead.id, prefix=doc.number_prefix, year=year, seq=seq, number=doc.doc_number,
-                             document_id=doc.id))
+    assign_number(doc, lead.id, doc.number_prefix, utcnow().year)
     refresh_tokens(doc)
     db.session.commit()
     return doc.id

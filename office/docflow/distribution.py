@@ -230,9 +230,8 @@ def forward(actor: Actor, receipt_id: int, *, main, cc=(), cover_text: str = "",
     receipts link to the forwarded receipt and to the original document, so the original sender's
     status tree reaches the lower levels.
     """
-    from office.docflow.common import format_number
     from office.docflow.drafting import derive_direction, resolve_recipients
-    from office.docflow.numbering import next_value
+    from office.docflow.numbering import assign_number
 
     receipt = get_receipt(actor, receipt_id, lock=True)
     if receipt.state not in (ReceiptState.SIGNED, ReceiptState.REGISTERED, ReceiptState.HANDLING,
@@ -267,14 +266,7 @@ def forward(actor: Actor, receipt_id: int, *, main, cc=(), cover_text: str = "",
     doc.direction = derive_direction(doc)
     db.session.add(doc)
     db.session.flush()
-    year = utcnow().year
-    seq = next_value(fwd_unit.id, doc.number_prefix, year)
-    from office.docflow.models import DocNumber
-
-    doc.number_year, doc.number_seq = year, seq
-    doc.doc_number = format_number(doc.number_prefix, year, seq)
-    db.session.add(DocNumber(unit_id=fwd_unit.id, prefix=doc.number_prefix, year=year, seq=seq,
-                             number=doc.doc_number, document_id=doc.id))
+    assign_number(doc, fwd_unit.id, doc.number_prefix, utcnow().year)
     refresh_tokens(doc)
     dist = _send(actor, doc)
     db.session.add(HandlingStep(receipt_id=receipt.id, kind="forward", actor_id=actor.user_id,

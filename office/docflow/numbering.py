@@ -33,6 +33,16 @@ def next_value(unit_id: int, prefix: str, year: int) -> int:
     return value
 
 
+def assign_number(doc: Document, unit_id: int, prefix: str, year: int) -> str:
+    """Take the next number of (unit, prefix, year), record it in the register and put it on ``doc``."""
+    seq = next_value(unit_id, prefix, year)
+    number = format_number(prefix, year, seq)
+    db.session.add(DocNumber(unit_id=unit_id, prefix=prefix, year=year, seq=seq, number=number,
+                             document_id=doc.id))
+    doc.number_prefix, doc.number_year, doc.number_seq, doc.doc_number = prefix, year, seq, number
+    return number
+
+
 def allocate_number(actor: Actor, doc_id: int, *, year: int | None = None, version=None) -> Document:
     """Give the re-checked document its number; a second call returns the number it already has."""
     doc = own_document(actor, doc_id, lock=True)
@@ -48,12 +58,7 @@ def allocate_number(actor: Actor, doc_id: int, *, year: int | None = None, versi
     prefix = (doc.number_prefix or "").strip()
     if not prefix:
         raise ValidationError(_("Set the number prefix (e.g. 浙政发) first."))
-    year = year or utcnow().year
-    seq = next_value(doc.lead_unit_id, prefix, year)
-    number = format_number(prefix, year, seq)
-    db.session.add(DocNumber(unit_id=doc.lead_unit_id, prefix=prefix, year=year, seq=seq, number=number,
-                             document_id=doc.id))
-    doc.number_prefix, doc.number_year, doc.number_seq, doc.doc_number = prefix, year, seq, number
+    number = assign_number(doc, doc.lead_unit_id, prefix, year or utcnow().year)
     doc.state = DocState.NUMBERED
     from office.docflow.common import refresh_tokens
 
