@@ -1,4 +1,4 @@
-"""Document flow (公文流转), issue 4: drafting to archive under the 2012 Regulations on Handling
+"""Document flow (公文流转): drafting to archive under the 2012 Regulations on Handling
 Official Documents of Party and Government Organs; distribution across the levels with a status tree
 down to the townships; receiving, handling and forwarding; search; attachments; archive packages.
 

@@ -4,8 +4,6 @@ sign-off (签发), re-check (复核), seal (用印); revisions and their differe
 from __future__ import annotations
 
 import difflib
-import hashlib
-import re
 from datetime import date
 
 from flask import current_app
@@ -13,11 +11,14 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from office.actor import Actor
+from office.docflow import signoff as adapter
 from office.docflow.common import (
     actor_unit,
     acts_for,
     check_version,
     commit,
+    fingerprint,
+    get_document,
     log,
     own_document,
     refresh_tokens,
@@ -33,7 +34,7 @@ from office.docflow.models import (
     DocumentRecipient,
     DocumentRevision,
 )
-from office.errors import PermissionDenied, ValidationError
+from office.errors import Conflict, PermissionDenied, ValidationError
 from office.extensions import db
 from office.org import service as org
 from office.org.models import LEVEL_ORDER, Unit, UnitKind
@@ -184,16 +185,6 @@ def check_routing(doc: Document) -> None:
 # --- saving ------------------------------------------------------------------------------------
 
 
-def fingerprint(doc: Document) -> str:
-    """What makes a change substantive: text (whitespace ignored), type, issuers, recipients, files."""
-    norm = lambda s: re.sub(r"\s+", "", s or "")  # noqa: E731
-    parts = [doc.doc_type, norm(doc.title), norm(doc.body),
-             ",".join(str(i.unit_id) for i in doc.issuers),
-             ",".join(sorted(f"{r.role}:{r.unit_id}" for r in doc.recipients)),
-             ",".join(a.sha256 for a in doc.attachments)]
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-
-
 def _validate_fields(data: dict) -> None:
     if data.get("doc_type") is not None and data["doc_type"] not in DOC_TYPES:
         raise ValidationError(_("Unknown document type. Choose one of: %(types)s.", types="、".join(DOC_TYPES)))
@@ -264,8 +255,6 @@ def create_draft(actor: Actor, *, doc_type: str, title: str, body: str = "", lea
         raise ValidationError(_("Joint issuance is only possible among organs of the same level."))
     reply_to = None
     if reply_to_id:
-        from office.docflow.common import get_document
-
         reply_to = get_document(actor, int(reply_to_id))
     doc = Document(doc_type=doc_type, title=title.strip(), body=body or "", lead_unit_id=lead.id,
                    lead_unit=lead, path=lead.path, drafter_id=actor.user_id, drafter_name=actor.name,
@@ -345,7 +334,6 @@ def _move(actor: Actor, doc: Document, state: str, action: str, **after) -> Docu
 
 def _to_signoff(actor: Actor, doc: Document, action: str, **after) -> Document:
     """Into SIGNOFF: the sign-off is sent to the leader as an approval request (office.approvals)."""
-    from office.docflow import signoff as adapter
 
     before = doc.state
     doc.state = DocState.SIGNOFF
@@ -358,8 +346,6 @@ def _to_signoff(actor: Actor, doc: Document, action: str, **after) -> Document:
 
 def _require(doc: Document, *states: str) -> None:
     if doc.state not in states:
-        from office.errors import Conflict
-
         raise Conflict(_("This step is not possible now: the document is %(state)s.", state=doc.state))
 
 
@@ -398,8 +384,6 @@ def review(actor: Actor, doc_id: int, *, approve: bool, reason: str = "", versio
 
 def countersign(actor: Actor, doc_id: int, *, opinion: str = "", version=None) -> Document:
     """会签 by a leader of a co-issuing organ; when all have signed the document goes to sign-off."""
-    from office.docflow.common import get_document
-
     doc = get_document(actor, doc_id, lock=True)
     check_version(doc, version)
     _require(doc, DocState.COUNTERSIGN)
@@ -410,8 +394,6 @@ def countersign(actor: Actor, doc_id: int, *, opinion: str = "", version=None) -
         raise PermissionDenied(_("A leader of the co-issuing organ countersigns."))
     issuer = mine[0]
     if issuer.countersigned_at is not None:
-        from office.errors import Conflict
-
         raise Conflict(_("Your organ has already countersigned."))
     issuer.countersigned_by_id, issuer.countersigned_name = actor.user_id, actor.name
     issuer.countersigned_at, issuer.countersign_opinion = utcnow(), opinion
@@ -425,9 +407,6 @@ def signoff(actor: Actor, doc_id: int, *, opinion: str = "", approve: bool = Tru
     """签发: the leader's decision on the sign-off approval request (office.approvals), taken here for the
     API and the demo; the leader normally decides in his Approvals to-do. The opinion, name, date and
     signature recorded by approvals are what the document shows (see ``signoff.py``)."""
-    from office.docflow import signoff as adapter
-    from office.docflow.common import get_document
-
     doc = get_document(actor, doc_id, lock=True)
     check_version(doc, version)
     _require(doc, DocState.SIGNOFF)
