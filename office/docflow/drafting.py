@@ -114,8 +114,8 @@ def relation(lead: Unit, other: Unit) -> str:
             return "up"
         if org.is_above(lead, other):
             return "down"
-        if lead.superior_id is not None and other.path != lead.path and lead.path.startswith(other.path):
-            return "across"
+        if lead.superior_id is not None and lead.path.startswith(other.path):
+            return "across"  # its local government and the organs above it
     if other.path == lead.path:
         if lead.kind == UnitKind.GOVERNMENT and other.kind != UnitKind.GOVERNMENT:
             return "down"
