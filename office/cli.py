@@ -26,13 +26,14 @@ def init_app(app: Flask) -> None:
     @app.cli.command("import-divisions")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))
     def import_divisions_cmd(path):
-        """Import divisions from CSV (code,name,level,parent_code): all rows or none."""
+        """Import divisions from CSV (code,name,level,parent_code[,former_code]): all rows or none."""
         _import("divisions", path)
 
     @app.cli.command("import-units")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))
     def import_units_cmd(path):
-        """Import organs from CSV (code,name,short_name,kind,function_code,division_code)."""
+        """Import organs from CSV (code,name,short_name,kind,function_code,division_code[,parent_code,
+        administers,superior_code]): all rows or none."""
         _import("units", path)
 
     @app.cli.command("demo")
