@@ -274,3 +274,14 @@ def test_bad_organ_rows_import_nothing(irregular, row, message):
     assert message in exc.value.message
     assert (count(Unit), count(Division)) == before
     assert irregular.unit("440112003").path == "440000/440100/440171/440112003/"
+
+
+def test_cli_imports_a_province_with_its_organs(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["import-divisions", str(DATA / "hainan-divisions.csv"), "--with-organs"])
+    assert result.exit_code == 0, result.output
+    assert "248 created" in result.output and "organs:" in result.output
+    qionghai = db.session.execute(select(Unit).where(Unit.code == "469002-gov")).scalar_one()
+    assert qionghai.name == "琼海市人民政府" and qionghai.path == "460000/469002/"
+    town = db.session.execute(select(Unit).where(Unit.code == "460400100-gov")).scalar_one()
+    assert town.name == "儋州市那大镇人民政府" and town.path == "460000/460400/460400100/"
