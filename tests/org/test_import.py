@@ -285,3 +285,28 @@ def test_cli_imports_a_province_with_its_organs(app):
     assert qionghai.name == "琼海市人民政府" and qionghai.path == "460000/469002/"
     town = db.session.execute(select(Unit).where(Unit.code == "460400100-gov")).scalar_one()
     assert town.name == "儋州市那大镇人民政府" and town.path == "460000/460400/460400100/"
+
+
+@pytest.mark.postgres
+def test_concurrent_imports_of_one_file_take_turns(app):
+    """Two imports at once: the second waits for the first and finds everything in place."""
+    import threading
+
+    barrier = threading.Barrier(2)
+    results: list[str] = []
+
+    def run():
+        with app.app_context():
+            try:
+                barrier.wait()
+                results.append(str(service.import_divisions(io.StringIO(GD_HN))))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(results) == ["0 created, 0 updated, 19 unchanged", "19 created, 0 updated, 0 unchanged"]
+    assert count() == 19

@@ -73,3 +73,11 @@ def test_zone_county_and_vertical_pages(irregular, client):
 def test_login_required(irregular, client):
     resp = client.get("/org/")
     assert resp.status_code in (302, 401)
+
+
+def test_api_children_follow_the_tree_of_administration(irregular, client):
+    login(client, "gz_clerk")
+    items = client.get("/api/org/divisions/440100/children").get_json()["items"]
+    assert [(i["code"], i["kind"]) for i in items] == [("440112", "division"), ("440171", "zone")]
+    zone = client.get("/api/org/divisions/440171/children").get_json()["items"]
+    assert [i["code"] for i in zone] == ["440112002", "440112003"]
