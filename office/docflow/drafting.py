@@ -63,13 +63,12 @@ def allowed_sensitivity() -> tuple[str, ...]:
 
 
 def expand_group(key: str, lead: Unit) -> list[Unit]:
+    """A named group relative to the lead unit, on the real tree: "one level below" is the divisions
+    directly under the lead's (东莞市: its towns; 海南省: its cities and its counties)."""
     depth = LEVEL_ORDER.index(lead.level) if lead.level in LEVEL_ORDER else 0
     below = [lv.value for lv in LEVEL_ORDER[depth + 1:]]
     if key == "subordinate_governments":
-        if not below:
-            return []
-        return list(db.session.execute(org.units_under(lead.path, kind=UnitKind.GOVERNMENT,
-                                                       level=below[0])).scalars())
+        return list(db.session.execute(org.child_governments(lead)).scalars())
     if key in ("city_governments", "county_governments", "township_governments"):
         level = key.split("_")[0]
         if level not in below:
@@ -79,9 +78,7 @@ def expand_group(key: str, lead: Unit) -> list[Unit]:
     if key == "line_down":
         return list(db.session.execute(org.vertical_line_down(lead)).scalars())
     if key == "line_next":
-        if not below:
-            return []
-        return list(db.session.execute(org.vertical_line_down(lead).where(Unit.level == below[0])).scalars())
+        return list(db.session.execute(org.line_next(lead)).scalars())
     if key == "same_level_departments":
         return [u for u in db.session.execute(org.same_level_units(lead)).scalars()
                 if u.kind == UnitKind.DEPARTMENT and u.id != lead.id]
@@ -111,7 +108,15 @@ def resolve_recipients(specs, lead: Unit) -> list[tuple[Unit, str]]:
 
 
 def relation(lead: Unit, other: Unit) -> str:
-    """How ``other`` stands to ``lead``: "up" (a superior organ), "down" (subordinate), "across"."""
+    """How ``other`` stands to ``lead``: "up" (a superior organ), "down" (subordinate), "across".
+    A vertically managed unit's superiors are the organs of its line, not its local government."""
+    if lead.superior_id is not None or other.superior_id is not None:
+        if org.is_above(other, lead):
+            return "up"
+        if org.is_above(lead, other):
+            return "down"
+        if lead.superior_id is not None and lead.path.startswith(other.path):
+            return "across"  # its local government and the organs above it
     if other.path == lead.path:
         if lead.kind == UnitKind.GOVERNMENT and other.kind != UnitKind.GOVERNMENT:
             return "down"
@@ -140,6 +145,15 @@ def derive_direction(doc: Document) -> str:
     return "across" if rels else "down"
 
 
+def skipped_organs(lead: Unit, target: Unit) -> list[Unit]:
+    """The organs between ``lead`` and a superior ``target`` on the chain of command."""
+    chain = org.government_chain(lead)
+    if lead.superior_id is None:
+        return [g for g in chain if len(target.path) < len(g.path) < len(lead.path)]
+    ids = [u.id for u in chain]
+    return chain[1:ids.index(target.id)] if target.id in ids else []
+
+
 def check_routing(doc: Document) -> None:
     """The routing rules of the 2012 regulations (Articles 13–16), with clear messages."""
     lead = doc.lead_unit
@@ -159,14 +173,13 @@ def check_routing(doc: Document) -> None:
             raise ValidationError(_("An upward document may not be copied to subordinate organs."))
         target = mains[0].unit
         cc_paths = {c.unit.path for c in ccs}
-        skipped = [p for p in org.ancestor_paths(lead.path) if len(target.path) < len(p) < len(lead.path)]
-        for p in skipped:
-            if p not in cc_paths:
-                names = db.session.execute(select(Unit.name).where(Unit.path == p, Unit.kind ==
-                                                                   UnitKind.GOVERNMENT)).scalars().first()
+        # The levels in between on the real chain (a town of 东莞 has none below the city; a
+        # vertically managed unit's are the organs of its line).
+        for organ in skipped_organs(lead, target):
+            if organ.path not in cc_paths:
                 raise ValidationError(_("An upward document may not skip a level: copy it to the skipped "
                                         "organ (%(name)s) or send it to your direct superior.",
-                                        name=names or p))
+                                        name=organ.name))
     if doc.doc_type == "请示":
         if direction != "up" or rels != ["up"]:
             raise ValidationError(_("A request (请示) goes to one superior organ only: one main recipient, "
