@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from office.actor import Actor
+from office.approvals import subjects
 from office.approvals.models import ApprovalRequest, CarbonCopy, RequestState, Task, TaskState
 from office.approvals.transitions import _check_version, _fresh, lock_request
 from office.auth.service import delegate_for
@@ -68,6 +69,9 @@ def _task_for(actor: Actor, req: ApprovalRequest, task_id: int, version) -> tupl
     ok, behalf = acting_for(actor, task)
     if not ok:
         raise _hidden_or_denied(actor, req)
+    reason = subjects.excluded_of(req).get(actor.user_id)
+    if reason:
+        raise PermissionDenied(_("You may not decide this request: %(reason)s.", reason=reason))
     if task.state != TaskState.OPEN or req.state != RequestState.RUNNING:
         if task.state == TaskState.PENDING and req.state == RequestState.RUNNING:
             raise Conflict(_("It is not your turn on this request yet."))
