@@ -6,12 +6,12 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from office.auth.scope import path_in_scope
 from office.docflow import handoff, receiving, signoff
 from office.docflow import service as df
 from office.docflow.common import RECEIPT_LABELS, STATE_LABELS, acts_for
 from office.docflow.models import DOC_TYPES, URGENCIES, DocEvent, DocState, Document, DocumentIssuer
 from office.docflow.words import BUTTONS, EVENTS
-from office.auth.scope import path_in_scope
 from office.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from office.extensions import db
 from office.web import current_actor, login_required, paging

@@ -6,7 +6,6 @@ import io
 import re
 
 import pdfplumber
-
 from sqlalchemy import select
 
 from office.approvals import service, sheet, standalone
