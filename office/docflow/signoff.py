@@ -230,10 +230,10 @@ def _after_signoff(actor, req, kind):
     return handoff.after_signoff_decision(actor, req, kind)
 
 
-def _signoff_sheet(req, sheet) -> None:
+def _signoff_sheet(req, sheet):
     from office.docflow import printing
 
-    printing.signoff_sheet(req, sheet)
+    return printing.signoff_sheet(req, sheet)
 
 
 def _signoff_back(action: str):

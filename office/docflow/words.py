@@ -13,7 +13,7 @@ from office.docflow.models import DocState
 NEXT_STEP = {
     DocState.DRAFT: _l("Submit for review"), DocState.REVIEW: _l("Review"),
     DocState.COUNTERSIGN: _l("Countersign"), DocState.SIGNOFF: _l("Sign-off"),
-    DocState.SIGNED: _l("Re-check"), DocState.CHECKED: _l("Number"), DocState.NUMBERED: _l("Seal"),
+    DocState.SIGNED: _l("Re-check"), DocState.CHECKED: _l("Numbering"), DocState.NUMBERED: _l("Seal"),
     DocState.SEALED: _l("Distribute"), DocState.DISTRIBUTED: _l("Follow up the receipts"),
     DocState.ARCHIVED: _l("Archived"),
 }
@@ -31,7 +31,7 @@ BUTTONS = {
     "review_pass": _l("Pass review"), "review_return": _l("Return for revision"),
     "countersign": _l("Agree"), "countersign_object": _l("Object"),
     "signoff": _l("Approve for issue"), "signoff_return": _l("Return"),
-    "recheck": _l("Re-check"), "number": _l("Number"), "seal": _l("Seal"), "distribute": _l("Distribute"),
+    "recheck": _l("Re-check"), "number": _l("Allocate number"), "seal": _l("Seal"), "distribute": _l("Distribute"),
     "void_number": _l("Void the number"), "urge": _l("Urge"), "recall": _l("Recall"),
     "archive": _l("File in the archive"),
 }
@@ -46,7 +46,7 @@ EVENTS = {
     "signoff_reject": _l("Sign-off refused"), "signoff_withdrawn": _l("Withdrawn from sign-off"),
     "recheck": _l("Re-checked"), "recheck_changed": _l("Re-check: changed after sign-off, sent for sign-off again"),
     "number": _l("Numbered"), "void_number": _l("Number voided"), "seal": _l("Sealed"),
-    "distribute": _l("Distributed"), "urge": _l("Urged"), "recall": _l("Recalled"), "archive": _l("Filed"),
+    "distribute": _l("Distributed"), "urge": _l("Urged"), "recall": _l("Recalled"), "archive": _l("Filed in the archive"),
     "attach": _l("Attachment added"), "detach": _l("Attachment removed"), "archive_export": _l("Archive exported"),
     "forward": _l("Forwarded"), "forward_send": _l("Forwarding notice sent"), "duty_exception": _l("Combined duties (allowed for this unit)"),
     "receipt_sign_for": _l("Signed for"), "receipt_return": _l("Returned as missent"),
