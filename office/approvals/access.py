@@ -37,8 +37,9 @@ def can_view(actor: Actor, req: ApprovalRequest) -> bool:
 
     if actor.user_id is not None and any(is_participant(p.id, req) for p in principals_of(actor.user_id)):
         return True
-    return bool(actor.unit_path) and req.unit_path.startswith(actor.unit_path) and \
-        actor.has_role("leader", "unit_admin")
+    if bool(actor.unit_path) and req.unit_path.startswith(actor.unit_path) and actor.has_role("leader", "unit_admin"):
+        return True
+    return subjects.may_view_of(actor, req)
 
 
 def _hidden_or_denied(actor: Actor, req: ApprovalRequest):

@@ -37,11 +37,15 @@ class SubjectType:
     # The printed approval sheet: (request, ApprovalSheet) -> the subject's own paper (e.g. the
     # 发文稿纸 of a document, with the steps it had before approval), or None to amend it in place.
     sheet: Callable[[Any, Any], Any] | None = None
+    # (actor, request) -> bool: who else may see the request than its participants (e.g. the
+    # people of the organ whose document is being signed off).
+    may_view: Callable[[Any, Any], bool] | None = None
 
 
-# Keys of ``SubjectType.words``: the decision buttons, and the timeline line of each decision.
-WORD_KEYS = ("button.approve", "button.reject", "button.return", "timeline.submit", "timeline.approve",
-             "timeline.reject", "timeline.return", "timeline.withdraw")
+# Keys of ``SubjectType.words``: the decision buttons, the sheet's button, the requester's label,
+# and the timeline line of each decision.
+WORD_KEYS = ("button.approve", "button.reject", "button.return", "button.sheet", "label.requester",
+             "timeline.submit", "timeline.approve", "timeline.reject", "timeline.return", "timeline.withdraw")
 
 
 _subjects: dict[str, SubjectType] = {}
@@ -55,7 +59,8 @@ def register_subject(key: str, *, label, summary: Callable[[str], str],
                      summaries: Callable[[list[str]], dict[str, str]] | None = None,
                      excluded: Callable[[Any], dict[int, str]] | None = None, words: dict | None = None,
                      after_decision: Callable[[Any, Any, str], tuple[str, str] | None] | None = None,
-                     sheet: Callable[[Any, Any], Any] | None = None) -> None:
+                     sheet: Callable[[Any, Any], Any] | None = None,
+                     may_view: Callable[[Any, Any], bool] | None = None) -> None:
     """Register a subject type. Callbacks get the ``ApprovalRequest`` and run inside the action's
     transaction (raise to refuse it); ``summary(subject_id)`` is the line shown in to-do lists, and
     ``summaries(subject_ids)`` (optional) gives the same lines for many subjects in one go. The
@@ -66,7 +71,7 @@ def register_subject(key: str, *, label, summary: Callable[[str], str],
     _subjects[key] = SubjectType(key, label, summary, url=url, on_approved=on_approved, on_rejected=on_rejected,
                                  on_returned=on_returned, on_withdrawn=on_withdrawn, assignees=assignees,
                                  summaries=summaries, excluded=excluded, words=dict(words or {}),
-                                 after_decision=after_decision, sheet=sheet)
+                                 after_decision=after_decision, sheet=sheet, may_view=may_view)
 
 
 def get_subject(key: str) -> SubjectType | None:
@@ -130,6 +135,11 @@ def after_decision_of(actor, request, kind: str) -> tuple[str, str] | None:
     if st is None or st.after_decision is None:
         return None
     return st.after_decision(actor, request, kind)
+
+
+def may_view_of(actor, request) -> bool:
+    st = _subjects.get(request.subject_type) if request is not None else None
+    return bool(st is not None and st.may_view is not None and st.may_view(actor, request))
 
 
 def words_of(subject_type: str) -> dict[str, Any]:

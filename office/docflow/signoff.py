@@ -224,6 +224,15 @@ def _signoff_excluded(req) -> dict[int, str]:
     return duties.signoff_excluded(doc) if doc is not None else {}
 
 
+def _may_view_signoff(actor: Actor, req) -> bool:
+    """The people of the issuing organ (its office's drafter and clerks) see its sign-off record."""
+    from office.auth.scope import path_in_scope
+    from office.docflow.common import acts_for
+
+    doc = db.session.get(Document, int(req.subject_id))
+    return doc is not None and path_in_scope(actor, doc.path) and any(acts_for(actor, i.unit) for i in doc.issuers)
+
+
 def _after_signoff(actor, req, kind):
     from office.docflow import handoff
 
@@ -324,7 +333,7 @@ def register() -> None:
         url=lambda sid: f"/documents/{int(sid)}", on_approved=_on_signoff_approved,
         on_returned=_signoff_back("signoff_return"), on_rejected=_signoff_back("signoff_reject"),
         on_withdrawn=_signoff_back("signoff_withdrawn"), excluded=_signoff_excluded, words=words.SIGNOFF_WORDS,
-        after_decision=_after_signoff, sheet=_signoff_sheet)
+        after_decision=_after_signoff, sheet=_signoff_sheet, may_view=_may_view_signoff)
     approvals.register_subject(
         INSTRUCTION, label=_l("Leader's instruction (批办)"), summary=_summary(INSTRUCTION),
         summaries=_summaries(INSTRUCTION),

@@ -59,6 +59,7 @@ EVENTS = {
 # The words approvals shows on a sign-off request (its buttons and timeline).
 SIGNOFF_WORDS = {
     "button.approve": _l("Approve for issue"), "button.return": _l("Return"), "button.reject": None,
+    "button.sheet": _l("Outgoing document sheet (PDF)"), "label.requester": _l("Sent for sign-off by"),
     "timeline.submit": _l("Sent for sign-off"), "timeline.approve": _l("Approved for issue"),
     "timeline.return": _l("Returned"), "timeline.reject": _l("Sign-off refused"),
     "timeline.withdraw": _l("Withdrawn from sign-off"),
