@@ -90,8 +90,8 @@ def earlier_duties(doc: Document, user_id: int | None, duty: str) -> list[str]:
     return out
 
 
-def _why(doc: Document, name: str, earlier: list[str]) -> str:
-    if earlier == ["review"]:
+def _why(name: str, earlier: str) -> str:
+    if earlier == "review":
         return _("%(name)s reviewed this document", name=name)
     return _("%(name)s drafted this document", name=name)
 
@@ -154,8 +154,8 @@ def signoff_excluded(doc: Document) -> dict[int, str]:
         return {}
     out: dict[int, str] = {}
     if doc.drafter_id:
-        out[doc.drafter_id] = _why(doc, doc.drafter_name, ["draft"])
+        out[doc.drafter_id] = _why(doc.drafter_name, "draft")
     if doc.reviewed_by_id and doc.reviewed_by_id not in out:
-        out[doc.reviewed_by_id] = _why(doc, doc.reviewer_name, ["review"])
+        out[doc.reviewed_by_id] = _why(doc.reviewer_name, "review")
     return out
 

@@ -17,6 +17,7 @@ from office.actor import Actor
 from office.docflow import duties, signoff
 from office.docflow.common import acts_for
 from office.docflow.models import DocState, Document
+from office.docflow.outgoing import is_reviewer
 from office.docflow.words import NEXT_STEP, TODO_LINES
 from office.extensions import db
 from office.org.models import Unit, UnitKind
@@ -41,8 +42,6 @@ def _office_of(lead: Unit) -> Unit:
 
 
 def may_review(actor: Actor, doc: Document) -> bool:
-    from office.docflow.outgoing import is_reviewer
-
     return is_reviewer(actor, doc) and not (duties.earlier_duties(doc, actor.user_id, duties.REVIEW)
                                             and not duties.combine_allowed(doc.lead_unit))
 
