@@ -51,7 +51,7 @@ def may_set(actor: Actor, u: Unit) -> bool:
     return actor.has_role("unit_admin") and may_administer(actor, u, "accounts")
 
 
-def set_combine_duties(actor: Actor, unit_id: int, allowed: bool, reason: str = "") -> UnitDocSettings:
+def set_combine_duties(actor: Actor, unit_id: int, allowed: bool, reason: str = "") -> UnitDocSettings | None:
     """The unit administrator allows (or stops allowing) one person to combine duties in a unit."""
     u = unit(unit_id)
     if not may_set(actor, u):
@@ -62,6 +62,8 @@ def set_combine_duties(actor: Actor, unit_id: int, allowed: bool, reason: str = 
         raise ValidationError(_("Say why one person has to combine duties here (e.g. the office has one clerk)."))
     row = settings_of(u.id)
     before = {"combine_duties": bool(row and row.combine_duties)}
+    if before["combine_duties"] == bool(allowed) and (row is None or row.reason == reason[:1000]):
+        return row  # nothing changes
     if row is None:
         row = UnitDocSettings(unit_id=u.id)
         db.session.add(row)

@@ -323,7 +323,7 @@ def settings():
     from office.docflow.common import unit as load_unit
 
     actor = current_actor()
-    unit_id = request.values.get("unit", type=int) or actor.unit_id
+    unit_id = request.values.get("unit_id", type=int) or actor.unit_id
     u = load_unit(unit_id)
     if not path_in_scope(actor, u.path):
         raise NotFound(_("Not found."))
@@ -333,15 +333,17 @@ def settings():
     status = 200
     if request.method == "POST":
         try:
-            duties.set_combine_duties(actor, u.id, request.form.get("combine_duties") == "1",
-                                      request.form.get("reason", ""))
+            choice = request.form.get("combine_duties")
+            if choice not in ("0", "1"):
+                raise ValidationError(_("Choose whether duties are separated or combined."))
+            duties.set_combine_duties(actor, u.id, choice == "1", request.form.get("reason", ""))
         except ValidationError as exc:
             db.session.rollback()
             flash(exc.message, "error")
             status = 400
         else:
             flash(_("Saved: the settings of %(unit)s.", unit=u.name), "success")
-            return redirect(url_for("docflow.settings", unit=u.id))
+            return redirect(url_for("docflow.settings", unit_id=u.id))
     return render_template("docflow/settings.html", unit=u, row=duties.settings_of(u.id),
                            form=request.form if status != 200 else {}), status
 

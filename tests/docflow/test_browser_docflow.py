@@ -278,3 +278,77 @@ def test_notice_steps_speak_their_words_and_hand_off(app, live_server, org, page
     assert "发文稿纸" in text and text.count("陈志强") == 1 and "同意印发。" in text
     with pdfplumber.open(io.BytesIO(pdf)) as p:
         assert len(p.pages[0].images) == 1
+
+
+def test_township_with_one_clerk_combines_duties_in_the_browser(app, live_server, org, page_factory):
+    """The county's unit administrator lets 三墩镇's one clerk combine duties; a stale page after the
+    setting is withdrawn gets the refusal as a message with the opinion kept; the 发文稿纸 prints the
+    exception."""
+    base = live_server
+    town = org.unit("330106109", "gov")
+    clerk = as_user(page_factory, base, "town_clerk")
+    speak(clerk, base, "zh_CN")
+    clerk.goto(f"{base}/documents/new")
+    clerk.select_option("select[name=doc_type]", "报告")
+    clerk.fill("input[name=title]", "三墩镇人民政府关于秋粮收购情况的报告")
+    clerk.fill("input[name=main]", str(org.unit("330106", "gov").id))
+    clerk.fill("textarea[name=body]", "西湖区人民政府：\n一、收购进度\n特此报告。")
+    with clerk.expect_navigation():
+        clerk.click("form.docflow-editor button[type=submit]")
+    doc_url = clerk.url
+    click_action(clerk, "submit")
+    assert clerk.locator("button[data-action=review_pass]").count() == 0
+    assert "您是拟稿人" in clerk.locator(".docflow-next").inner_text()
+
+    admin = as_user(page_factory, base, "county_admin")
+    speak(admin, base, "zh_CN")
+
+    def setting(allow: bool):
+        admin.goto(f"{base}/documents/settings?unit_id={town.id}")
+        admin.check(f"input[name=combine_duties][value='{1 if allow else 0}']")
+        admin.fill("textarea[name=reason]", "镇党政办仅一名文书")
+        with admin.expect_navigation():
+            admin.click("form[data-form=duties] button[type=submit]")
+        assert flash(admin) == f"已保存{town.name}的设置。"
+
+    setting(True)
+    shot(admin, "docflow-zh-settings")
+    clerk.goto(doc_url)
+    assert [b.strip() for b in clerk.locator(".docflow-next button").all_inner_texts()] == ["审核通过", "退回修改"]
+    # The setting is withdrawn while her page is open: pressing 审核通过 shows why, the opinion kept.
+    setting(False)
+    clerk.fill(".docflow-next textarea[name=text]", "同意上报")
+    with clerk.expect_navigation():
+        clerk.click("button[data-action=review_pass]")
+    assert "您是此文的拟稿人，应由办公室其他人员审核" in clerk.locator(".flash-error").inner_text()
+    assert clerk.locator("h1").inner_text() == "三墩镇人民政府关于秋粮收购情况的报告"
+    assert clerk.locator("button[data-action=review_pass]").count() == 0
+    shot(clerk, "docflow-zh-refused")
+
+    setting(True)
+    clerk.goto(doc_url)
+    # Returning without the reasons: the message on the page, the review form still there.
+    with clerk.expect_navigation():
+        clerk.click("button[data-action=review_return]")
+    assert clerk.locator(".flash-error").inner_text().strip() == "请填写退回稿件的理由。"
+    assert clerk.locator("button[data-action=review_pass]").count() == 1
+    click_action(clerk, "review_pass", "同意上报")
+    assert flash(clerk) == "已审核通过，已送签发：蒋国庆"
+    assert clerk.locator("li[data-action=duty_exception]").count() == 1
+
+    leader = as_user(page_factory, base, "town_leader")
+    speak(leader, base, "zh_CN")
+    leader.goto(doc_url)
+    click_action(leader, "signoff", "同意上报。")
+    assert flash(leader) == f"已同意签发，下一步：复核（{town.name}）"
+
+    clerk.goto(doc_url)
+    with clerk.expect_navigation():
+        clerk.click("button[data-action=sheet-pdf]")
+    rid = clerk.url.rstrip("/").rsplit("/", 1)[1]
+    pdf = clerk.request.get(f"{base}/pdf/r/{rid}/download").body()
+    from tests.pdf.conftest import pdftotext, squash
+
+    text = squash(pdftotext(pdf))
+    assert "拟稿与审核由同一人（邓春燕）办理，经本单位设置允许一人兼岗。" in text
+    (ARTIFACTS / "docflow-zh-township-sheet.pdf").write_bytes(pdf)

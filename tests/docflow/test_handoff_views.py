@@ -159,17 +159,17 @@ def test_drafter_sees_no_review_of_her_own_draft(client, org, province_notice):
 def test_unit_administrator_sets_combined_duties_on_the_page(client, org):
     town = org.unit("330106109", "gov")
     login(client, "county_admin")
-    page = client.get(f"/documents/settings?unit={town.id}")
+    page = client.get(f"/documents/settings?unit_id={town.id}")
     assert page.status_code == 200 and "三墩镇人民政府" in page.get_data(as_text=True)
     token = csrf_from(page.get_data(as_text=True))
-    r = client.post("/documents/settings", data={"csrf_token": token, "unit": town.id, "combine_duties": "1"})
+    r = client.post("/documents/settings", data={"csrf_token": token, "unit_id": town.id, "combine_duties": "1"})
     assert r.status_code == 400 and "Say why one person" in r.get_data(as_text=True)
     assert not df.combine_allowed(town)
-    r = client.post("/documents/settings", data={"csrf_token": token, "unit": town.id, "combine_duties": "1",
+    r = client.post("/documents/settings", data={"csrf_token": token, "unit_id": town.id, "combine_duties": "1",
                                                  "reason": "镇党政办仅一名文书"})
     assert r.status_code == 302 and df.combine_allowed(town)
     # A clerk may not; another county's administrator does not even see the unit.
     clerk = app_client(client, "town_clerk")
-    assert clerk.get(f"/documents/settings?unit={town.id}").status_code == 403
+    assert clerk.get(f"/documents/settings?unit_id={town.id}").status_code == 403
     other = app_client(client, "other_county_admin")
-    assert other.get(f"/documents/settings?unit={town.id}").status_code == 404
+    assert other.get(f"/documents/settings?unit_id={town.id}").status_code == 404
