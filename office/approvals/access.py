@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from office.actor import Actor
+from office.approvals import subjects
 from office.approvals.models import ApprovalRequest, CarbonCopy, RequestState, Task, TaskState
 from office.approvals.transitions import _check_version, _fresh, lock_request
 from office.auth.service import delegate_for
@@ -36,8 +37,9 @@ def can_view(actor: Actor, req: ApprovalRequest) -> bool:
 
     if actor.user_id is not None and any(is_participant(p.id, req) for p in principals_of(actor.user_id)):
         return True
-    return bool(actor.unit_path) and req.unit_path.startswith(actor.unit_path) and \
-        actor.has_role("leader", "unit_admin")
+    if bool(actor.unit_path) and req.unit_path.startswith(actor.unit_path) and actor.has_role("leader", "unit_admin"):
+        return True
+    return subjects.may_view_of(actor, req)
 
 
 def _hidden_or_denied(actor: Actor, req: ApprovalRequest):
@@ -68,6 +70,9 @@ def _task_for(actor: Actor, req: ApprovalRequest, task_id: int, version) -> tupl
     ok, behalf = acting_for(actor, task)
     if not ok:
         raise _hidden_or_denied(actor, req)
+    reason = subjects.excluded_of(req).get(actor.user_id)
+    if reason:
+        raise PermissionDenied(_("You may not decide this request: %(reason)s.", reason=reason))
     if task.state != TaskState.OPEN or req.state != RequestState.RUNNING:
         if task.state == TaskState.PENDING and req.state == RequestState.RUNNING:
             raise Conflict(_("It is not your turn on this request yet."))

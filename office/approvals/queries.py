@@ -144,7 +144,7 @@ def allowed(actor: Actor, req: ApprovalRequest) -> Allowed:
     a = Allowed()
     if actor.user_id is None:
         return a
-    if req.state == RequestState.RUNNING:
+    if req.state == RequestState.RUNNING and actor.user_id not in subjects.excluded_of(req):
         for t in db.session.execute(select(Task).where(Task.request_id == req.id, Task.state == TaskState.OPEN)
                                     .order_by(Task.id)).scalars():
             ok, behalf = engine.acting_for(actor, t)
@@ -163,6 +163,20 @@ def allowed(actor: Actor, req: ApprovalRequest) -> Allowed:
     a.can_comment = engine.can_view(actor, req)
     a.can_cc = engine.is_participant(actor.user_id, req)
     return a
+
+
+def waiting_for(req: ApprovalRequest) -> list[str]:
+    """The names of the people the request waits for now (a delegate as "X（代Y）")."""
+    from office.approvals.sheet import who
+    from office.auth.models import User
+
+    if req.state != RequestState.RUNNING:
+        return []
+    rows = db.session.execute(select(Task.assignee_id, Task.on_behalf_of_id).where(
+        Task.request_id == req.id, Task.state == TaskState.OPEN).order_by(Task.seq, Task.id)).all()
+    ids = {i for r in rows for i in r if i}
+    names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).all()) if ids else {}
+    return list(dict.fromkeys(who(names.get(a, ""), names.get(b, "") if b else "") for a, b in rows))
 
 
 def summary(req: ApprovalRequest) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from office.actor import Actor
+from office.approvals import subjects
 from office.approvals.access import _lock_task
 from office.approvals.models import ApprovalRequest, NodeType, RequestState, Task, TaskState
 from office.approvals.transitions import (
@@ -139,6 +140,12 @@ def _target_user(user_id) -> User:
     return user
 
 
+def _check_not_excluded(req: ApprovalRequest, user: User) -> None:
+    reason = subjects.excluded_of(req).get(user.id)
+    if reason:
+        raise ValidationError(_("%(name)s may not decide this request: %(reason)s.", name=user.name, reason=reason))
+
+
 def _already_in_node(req: ApprovalRequest, user_id: int) -> bool:
     return any(user_id in (t.assignee_id, t.on_behalf_of_id) for t in _active_tasks(req))
 
@@ -148,6 +155,7 @@ def transfer(actor: Actor, task_id: int, *, to_user_id, opinion: str = "", versi
     """Transfer (转交) the task to another person; the new task takes its place."""
     req, task, behalf = _lock_task(actor, task_id, version)
     user = _target_user(to_user_id)
+    _check_not_excluded(req, user)
     if user.id in (task.assignee_id, task.on_behalf_of_id, actor.user_id) or _already_in_node(req, user.id):
         raise ValidationError(_("That person already has this task."))
     before = _snapshot(req, task)
@@ -155,7 +163,7 @@ def transfer(actor: Actor, task_id: int, *, to_user_id, opinion: str = "", versi
     _decide(task, TaskState.TRANSFERRED, actor, (opinion or "").strip(), now)
     req.acted = True
     _bump(req)
-    assignee, principal = _assign(user.id)
+    assignee, principal = _assign(user.id, subjects.excluded_of(req))
     new = Task(request_id=req.id, node_index=task.node_index, entry_no=task.entry_no, seq=task.seq,
                assignee_id=assignee, on_behalf_of_id=principal, origin=task.origin if task.origin in (
                    "before", "after") else "transfer", parent_task_id=task.parent_task_id or task.id,
@@ -183,12 +191,13 @@ def add_signer(actor: Actor, task_id: int, *, user_id, mode: str, opinion: str =
         raise ValidationError(_("Choose before, after or alongside."))
     req, task, behalf = _lock_task(actor, task_id, version)
     user = _target_user(user_id)
+    _check_not_excluded(req, user)
     if user.id in (task.assignee_id, task.on_behalf_of_id, actor.user_id) or _already_in_node(req, user.id):
         raise ValidationError(_("That person already has a task in this step."))
     before = _snapshot(req, task)
     now = utcnow()
     node = _nodes(req)[task.node_index]
-    assignee, principal = _assign(user.id)
+    assignee, principal = _assign(user.id, subjects.excluded_of(req))
     new = Task(request_id=req.id, node_index=task.node_index, entry_no=task.entry_no, assignee_id=assignee,
                on_behalf_of_id=principal, origin=mode, parent_task_id=task.id, created_at=now,
                state=TaskState.PENDING)

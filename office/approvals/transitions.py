@@ -169,12 +169,31 @@ def _signature_for(user_id: int | None) -> int | None:
         .order_by(Signature.id.desc())).scalars().first()
 
 
-def _assign(user_id: int) -> tuple[int, int | None]:
-    """Route to the delegate (代理) when the user has one today."""
+def _assign(user_id: int, excluded: dict[int, str] | None = None) -> tuple[int, int | None]:
+    """Route to the delegate (代理) when the user has one today, unless the request's subject keeps
+    the delegate from deciding it (then the user keeps the task himself)."""
     d = delegate_for(user_id)
-    if d is not None and d.id != user_id:
+    if d is not None and d.id != user_id and d.id not in (excluded or {}):
         return d.id, user_id
     return user_id, None
+
+
+def _pass_over_excluded(req: ApprovalRequest, idx: int, node: dict, users: list[int]) -> list[int]:
+    """Separated duties: leave out the people the subject keeps from deciding (the next eligible
+    one takes the step); when nobody is left the action is refused with the subject's reasons."""
+    excluded = subjects.excluded_of(req)
+    kept = [u for u in users if u not in excluded]
+    if len(kept) == len(users):
+        return users
+    reasons = "; ".join(dict.fromkeys(excluded[u] for u in users if u in excluded))
+    if not kept:
+        raise ValidationError(_("Nobody else can take the step “%(name)s”: %(reasons)s. Ask the unit "
+                                "administrator to add a person for the step or to allow combined duties.",
+                                name=node.get("name", ""), reasons=reasons))
+    passed = [u for u in users if u in excluded]
+    _timeline(req, "passed_over", SYSTEM, node_index=idx, detail={"users": passed, "reasons": reasons})
+    _audit(SYSTEM, "passed_over", req, None, {"node": idx, "users": passed, "reasons": reasons})
+    return kept
 
 
 def _notify_open(req: ApprovalRequest, tasks) -> None:
@@ -233,6 +252,8 @@ def _enter(req: ApprovalRequest, idx: int, actor: Actor, prev_approvers: set[int
             _timeline(req, "empty", SYSTEM, node_index=idx, detail={**reason, "outcome": "unit_admin"})
             _audit(actor, "empty_assignee", req, None, {**reason, "outcome": "unit_admin", "users": admins})
         ntype = node["type"]
+        if ntype != NodeType.CC:
+            users = _pass_over_excluded(req, idx, node, users)
         if ntype == NodeType.CC:
             _add_cc(req, users, None, idx)
             _timeline(req, "cc", SYSTEM, node_index=idx, detail={"users": users})
@@ -241,8 +262,9 @@ def _enter(req: ApprovalRequest, idx: int, actor: Actor, prev_approvers: set[int
         if ntype == NodeType.SINGLE:
             users = users[:1]
         tasks = []
+        excluded = subjects.excluded_of(req)
         for i, uid in enumerate(users):
-            assignee, principal = _assign(uid)
+            assignee, principal = _assign(uid, excluded)
             seq = i * SEQ_STEP if ntype == NodeType.SEQUENTIAL else 0
             t = Task(request_id=req.id, node_index=idx, entry_no=req.entry_no, seq=seq, assignee_id=assignee,
                      on_behalf_of_id=principal, state=TaskState.PENDING, origin="flow", created_at=now)

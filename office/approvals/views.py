@@ -40,7 +40,9 @@ ACTION_LABELS = {"submit": _l("Submitted"), "resubmit": _l("Resubmitted"), "appr
                  "comment": _l("Comment"), "cc": _l("Copied"), "auto_pass": _l("Auto-passed"),
                  "skip": _l("Step skipped (condition)"), "empty": _l("Nobody for the step"),
                  "node_done": _l("Step completed"), "finish": _l("Finished"), "escalate": _l("Escalated"),
-                 "deadline": _l("Deadline"), "timeout_approve": _l("Approved after the deadline")}
+                 "deadline": _l("Deadline"), "timeout_approve": _l("Approved after the deadline"),
+                 "passed_over": _l("Passed over (separated duties)")}
+DECISION_FLASH = {"approve": _l("Approved."), "reject": _l("Rejected."), "return": _l("Returned.")}
 
 
 @bp.app_context_processor
@@ -133,7 +135,8 @@ def show(request_id: int):
         attachments=standalone.attachments_of(item), accept=storage.ACCEPT,
         may_edit_attachments=(item is not None and req.state == "returned" and req.requester_id == actor.user_id),
         subject_label=(subjects.get_subject(req.subject_type).label
-                       if subjects.get_subject(req.subject_type) else req.subject_type))
+                       if subjects.get_subject(req.subject_type) else req.subject_type),
+        words=subjects.words_of(req.subject_type))
 
 
 def _user_id(field: str) -> int:
@@ -161,16 +164,19 @@ def act(request_id: int):
         if owner != request_id:
             raise NotFound(_("No such approval task."))
     try:
-        if action == "approve":
-            engine.approve(actor, task_id, opinion=opinion, version=version)
-            flash(_("Approved."), "success")
-        elif action == "reject":
-            engine.reject(actor, task_id, opinion=opinion, version=version)
-            flash(_("Rejected."), "success")
-        elif action == "return":
-            engine.return_task(actor, task_id, to=f.get("to", "drafter"), opinion=opinion, version=version)
-            flash(_("Returned."), "success")
-        elif action == "transfer":
+        if action in DECISION_FLASH:
+            if action == "approve":
+                engine.approve(actor, task_id, opinion=opinion, version=version)
+            elif action == "reject":
+                engine.reject(actor, task_id, opinion=opinion, version=version)
+            else:
+                engine.return_task(actor, task_id, to=f.get("to", "drafter"), opinion=opinion, version=version)
+            # The subject's hand-off (where the approver goes next, what happens next), else back here.
+            url, message = subjects.after_decision_of(actor, db.session.get(ApprovalRequest, request_id), action) \
+                or (url_for("approvals.show", request_id=request_id), str(DECISION_FLASH[action]))
+            flash(message, "success")
+            return redirect(url)
+        if action == "transfer":
             engine.transfer(actor, task_id, to_user_id=_user_id("user"), opinion=opinion, version=version)
             flash(_("Transferred."), "success")
         elif action == "add_signer":

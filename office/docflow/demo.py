@@ -1,5 +1,7 @@
 """Demo content: documents in every state; a province notice distributed to the city and county
-governments and forwarded by 杭州市 to its counties and townships; a county 请示 answered by a 批复."""
+governments and forwarded by 杭州市 to its counties and townships; a county 请示 answered by a 批复.
+Duties are separated as in a general office: 王晓燕 (prov_clerk) drafts, 陈志强 (prov_staff) reviews,
+李建国 (prov_leader) signs off; the township 三墩镇, whose office has one clerk, may combine duties."""
 
 from __future__ import annotations
 
@@ -37,12 +39,47 @@ def _unit(code: str):
     return db.session.execute(select(Unit).where(Unit.code == code)).scalar_one()
 
 
+# Separated duties: each drafting clerk's draft is reviewed by another member of her office.
+REVIEWERS = {"prov_clerk": "prov_staff", "city_clerk": "city_staff", "county_clerk": "county_staff"}
+# The leaders who sign off or instruct in the demo store a handwritten signature first.
+SIGNERS = ("prov_leader", "prov_office_leader", "city_leader", "county_leader", "town_leader")
+
+
+def signature_png(name: str) -> bytes:
+    """A demo handwritten signature: the name in a brush face, dark blue on transparent."""
+    import io
+    import subprocess
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    try:
+        face = subprocess.run(["fc-match", "-f", "%{file}", "AR PL UKai CN"], capture_output=True, text=True,
+                              timeout=10).stdout.strip()
+        font = ImageFont.truetype(face, 84) if face else ImageFont.load_default()
+    except (OSError, subprocess.SubprocessError):
+        font = ImageFont.load_default()
+    img = Image.new("RGBA", (360, 120), (0, 0, 0, 0))
+    ImageDraw.Draw(img).text((180, 60), name, font=font, fill=(20, 30, 110, 255), anchor="mm")
+    out = io.BytesIO()
+    img.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def _signatures() -> None:
+    from office.approvals import service as approvals
+
+    for username in SIGNERS:
+        a = _actor(username)
+        if approvals.current_signature(a.user_id) is None:
+            approvals.save_signature(a, signature_png(a.name))
+
+
 def _walk(doc, clerk: str, leader: str, until: str = "distributed"):
     from office.docflow import service as df
 
-    c, lead = _actor(clerk), _actor(leader)
+    c, lead, rev = _actor(clerk), _actor(leader), _actor(REVIEWERS[clerk])
     steps = [("review", lambda: df.submit(c, doc.id)),
-             ("signoff", lambda: df.review(c, doc.id, approve=True, reason="格式规范，同意报签")),
+             ("signoff", lambda: df.review(rev, doc.id, approve=True, reason="格式规范，同意报签")),
              ("signed", lambda: df.signoff(lead, doc.id, opinion="同意")),
              ("checked", lambda: df.recheck(c, doc.id)),
              ("numbered", lambda: df.allocate_number(c, doc.id)),
@@ -61,6 +98,7 @@ def build() -> None:
 
     if db.session.execute(select(func.count()).select_from(Document)).scalar_one():
         return
+    _signatures()
     prov_clerk, city_clerk = _actor("prov_clerk"), _actor("city_clerk")
     county_clerk, town_clerk = _actor("county_clerk"), _actor("town_clerk")
     prov_gov, city_gov, county_gov = _unit("330000-gov"), _unit("330100-gov"), _unit("330106-gov")
@@ -98,6 +136,19 @@ def build() -> None:
                             body="西湖区人民政府：\n你区《关于申请防汛专项资金的请示》收悉。经研究，同意。",
                             lead_unit_id=city_gov.id, reply_to_id=req.id)
     _walk(reply, "city_clerk", "city_leader")
+
+    # 三墩镇's office has one clerk: its unit administrator lets one person combine duties, and the
+    # clerk drafts and reviews the township's report herself (recorded, printed on the 发文稿纸).
+    town_gov = _unit("330106109-gov")
+    df.set_combine_duties(_actor("town_admin"), town_gov.id, True, "镇党政办仅一名文书，拟稿与审核由同一人办理")
+    report = df.create_draft(town_clerk, doc_type="报告", title="三墩镇人民政府关于防汛工作落实情况的报告",
+                             body="西湖区人民政府：\n一、责任落实情况\n二、隐患排查情况\n特此报告。",
+                             lead_unit_id=town_gov.id, main=[county_gov.id])
+    df.submit(town_clerk, report.id)
+    df.review(town_clerk, report.id, approve=True, reason="同意报签")
+    df.signoff(_actor("town_leader"), report.id, opinion="同意上报")
+    for step in (df.recheck, df.allocate_number, df.seal, df.distribute):
+        step(town_clerk, report.id)
 
     # One document in every other state of the outgoing flow.
     states = ["draft", "review", "signoff", "signed", "checked", "numbered", "sealed"]

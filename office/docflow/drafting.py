@@ -1,23 +1,20 @@
-"""Drafting and the outgoing flow up to the seal: draft, review (审核), countersign (会签),
-sign-off (签发), re-check (复核), seal (用印); revisions and their differences; the routing rules."""
+"""Drafting: recipients and the routing rules, drafts and their revisions with their differences.
+The steps after the draft (review, countersign, sign-off, re-check, seal) are in ``outgoing``."""
 
 from __future__ import annotations
 
 import difflib
-from datetime import date
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from office.actor import Actor
-from office.docflow import signoff as adapter
 from office.docflow.common import (
     actor_unit,
     acts_for,
     check_version,
     commit,
-    fingerprint,
     get_document,
     log,
     own_document,
@@ -34,11 +31,10 @@ from office.docflow.models import (
     DocumentRecipient,
     DocumentRevision,
 )
-from office.errors import Conflict, PermissionDenied, ValidationError
+from office.errors import PermissionDenied, ValidationError
 from office.extensions import db
 from office.org import service as org
 from office.org.models import LEVEL_ORDER, Unit, UnitKind
-from office.timeutil import utcnow
 
 DEFAULT_SENSITIVITY = ("", "内部", "工作秘密")
 
@@ -331,132 +327,3 @@ def diff(doc: Document, a: int, b: int) -> list[str]:
     old = [f"# {ra.title}"] + ra.body.splitlines()
     new = [f"# {rb.title}"] + rb.body.splitlines()
     return list(difflib.unified_diff(old, new, f"r{a}", f"r{b}", lineterm=""))
-
-
-# --- the outgoing flow -------------------------------------------------------------------------
-
-
-def _move(actor: Actor, doc: Document, state: str, action: str, **after) -> Document:
-    before = doc.state
-    doc.state = state
-    detail = "; ".join(str(v) for v in after.values() if v)
-    log(actor, doc.id, action, detail, before={"state": before}, after={"state": state})
-    commit()
-    return doc
-
-
-def _to_signoff(actor: Actor, doc: Document, action: str, **after) -> Document:
-    """Into SIGNOFF: the sign-off is sent to the leader as an approval request (office.approvals)."""
-
-    before = doc.state
-    doc.state = DocState.SIGNOFF
-    detail = "; ".join(str(v) for v in after.values() if v)
-    log(actor, doc.id, action, detail, before={"state": before}, after={"state": DocState.SIGNOFF})
-    adapter.start_signoff(actor, doc)
-    commit()
-    return doc
-
-
-def _require(doc: Document, *states: str) -> None:
-    if doc.state not in states:
-        raise Conflict(_("This step is not possible now: the document is %(state)s.", state=doc.state))
-
-
-def submit(actor: Actor, doc_id: int, version=None) -> Document:
-    doc = own_document(actor, doc_id, lock=True)
-    check_version(doc, version)
-    _require(doc, DocState.DRAFT)
-    check_routing(doc)
-    doc.return_reason = ""
-    return _move(actor, doc, DocState.REVIEW, "submit")
-
-
-def _is_reviewer(actor: Actor, doc: Document) -> bool:
-    if not actor.has_role("clerk", "leader"):
-        return False
-    return acts_for(actor, doc.lead_unit)
-
-
-def review(actor: Actor, doc_id: int, *, approve: bool, reason: str = "", version=None) -> Document:
-    """审核 by the general office: necessity, type, format, countersigning; or return with reasons."""
-    doc = own_document(actor, doc_id, lock=True)
-    check_version(doc, version)
-    _require(doc, DocState.REVIEW)
-    if not _is_reviewer(actor, doc):
-        raise PermissionDenied(_("Only the general office of the issuing organ reviews its documents."))
-    if not approve:
-        if not reason.strip():
-            raise ValidationError(_("Give the reasons for returning the draft."))
-        doc.return_reason = reason.strip()
-        return _move(actor, doc, DocState.DRAFT, "review_return", reason=reason.strip())
-    check_routing(doc)
-    if doc.is_joint:
-        return _move(actor, doc, DocState.COUNTERSIGN, "review_pass", opinion=reason.strip())
-    return _to_signoff(actor, doc, "review_pass", opinion=reason.strip())
-
-
-def countersign(actor: Actor, doc_id: int, *, opinion: str = "", version=None) -> Document:
-    """会签 by a leader of a co-issuing organ; when all have signed the document goes to sign-off."""
-    doc = get_document(actor, doc_id, lock=True)
-    check_version(doc, version)
-    _require(doc, DocState.COUNTERSIGN)
-    mine = [i for i in doc.issuers if i.position > 0 and acts_for(actor, i.unit)]
-    if not mine:
-        raise PermissionDenied(_("Only the co-issuing organs countersign."))
-    if not actor.has_role("leader"):
-        raise PermissionDenied(_("A leader of the co-issuing organ countersigns."))
-    issuer = mine[0]
-    if issuer.countersigned_at is not None:
-        raise Conflict(_("Your organ has already countersigned."))
-    issuer.countersigned_by_id, issuer.countersigned_name = actor.user_id, actor.name
-    issuer.countersigned_at, issuer.countersign_opinion = utcnow(), opinion
-    done = all(i.countersigned_at is not None for i in doc.issuers if i.position > 0)
-    if done:
-        return _to_signoff(actor, doc, "countersign", unit=issuer.unit.name, opinion=opinion)
-    return _move(actor, doc, DocState.COUNTERSIGN, "countersign", unit=issuer.unit.name, opinion=opinion)
-
-
-def signoff(actor: Actor, doc_id: int, *, opinion: str = "", approve: bool = True, version=None) -> Document:
-    """签发: the leader's decision on the sign-off approval request (office.approvals), taken here for the
-    API and the demo; the leader normally decides in his Approvals to-do. The opinion, name, date and
-    signature recorded by approvals are what the document shows (see ``signoff.py``)."""
-    doc = get_document(actor, doc_id, lock=True)
-    check_version(doc, version)
-    _require(doc, DocState.SIGNOFF)
-    if doc.is_joint and any(i.countersigned_at is None for i in doc.issuers if i.position > 0):
-        raise ValidationError(_("A joint document must be countersigned by every co-issuing organ first."))
-    if not approve and not opinion.strip():
-        raise ValidationError(_("Give the reasons for returning the draft."))
-    if doc.signoff_request_id is None:
-        # Sent to sign-off before the approval engine was wired in: send it now.
-        adapter.start_signoff(actor, doc)
-        db.session.flush()
-    adapter.decide_signoff(actor, doc, approve=approve, opinion=opinion.strip())  # commits
-    db.session.refresh(doc)
-    return doc
-
-
-def recheck(actor: Actor, doc_id: int, version=None) -> Document:
-    """复核: a substantive change since sign-off goes back to the signer; otherwise ready for a number."""
-    doc = own_document(actor, doc_id, lock=True)
-    check_version(doc, version)
-    _require(doc, DocState.SIGNED, DocState.CHECKED)
-    if doc.state == DocState.CHECKED:
-        return doc
-    if fingerprint(doc) != doc.signed_fingerprint:
-        doc.return_reason = _("Changed substantively after sign-off: signed off again.")
-        return _to_signoff(actor, doc, "recheck_changed")
-    check_routing(doc)
-    return _move(actor, doc, DocState.CHECKED, "recheck")
-
-
-def seal(actor: Actor, doc_id: int, version=None) -> Document:
-    """用印: the numbered document gets the seal and its printing date."""
-    doc = own_document(actor, doc_id, lock=True)
-    check_version(doc, version)
-    _require(doc, DocState.NUMBERED)
-    if not actor.has_role("clerk", "leader"):
-        raise PermissionDenied(_("The clerk of the issuing organ applies the seal."))
-    doc.sealed_at = utcnow()
-    doc.printing_date = doc.printing_date or date.today()
-    return _move(actor, doc, DocState.SEALED, "seal")

@@ -81,6 +81,12 @@ class Document(db.Model):
     # there (plain integers: approvals' tables are approvals' own).
     signoff_request_id: Mapped[int | None] = mapped_column()
     sign_signature_id: Mapped[int | None] = mapped_column()
+    # 审核: who passed the review, with opinion, time and his stored signature (approvals' id).
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    reviewer_name: Mapped[str] = mapped_column(String(64), default="")
+    reviewed_at: Mapped[datetime | None] = mapped_column()
+    review_opinion: Mapped[str] = mapped_column(Text, default="")
+    review_signature_id: Mapped[int | None] = mapped_column()
     note: Mapped[str] = mapped_column(Text, default="")  # 附注
     printing_organ: Mapped[str] = mapped_column(String(120), default="")
     printing_date: Mapped[date | None] = mapped_column(Date)
@@ -135,6 +141,7 @@ class DocumentIssuer(db.Model):
     countersigned_name: Mapped[str] = mapped_column(String(64), default="")
     countersigned_at: Mapped[datetime | None] = mapped_column()
     countersign_opinion: Mapped[str] = mapped_column(Text, default="")
+    countersign_signature_id: Mapped[int | None] = mapped_column()  # approvals' signature id
 
     document: Mapped[Document] = relationship(back_populates="issuers")
     unit = relationship("Unit")
@@ -324,6 +331,22 @@ class ArchiveRecord(db.Model):
     filed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     document = relationship("Document")
+
+
+class UnitDocSettings(db.Model):
+    """How a unit runs its outgoing flow, set by its unit administrator. ``combine_duties``: a small
+    office (a township with one clerk) lets one person draft and review, or review and sign off;
+    every time it happens the exception is recorded and printed on the approval sheet."""
+
+    __tablename__ = "doc_unit_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), unique=True)
+    combine_duties: Mapped[bool] = mapped_column(default=False)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    set_by_name: Mapped[str] = mapped_column(String(64), default="")
+    set_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class DocEvent(db.Model):

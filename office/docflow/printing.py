@@ -18,7 +18,7 @@ from office.docflow.models import Document, HandlingStep, Receipt
 from office.extensions import db
 from office.pdf import service as pdf
 from office.pdf.parse import parse_body
-from office.pdf.types import Issuer, OfficialDocument, Opinion, ReceiptSheet, cn_date
+from office.pdf.types import Issuer, OfficialDocument, Opinion, OutgoingSheet, ReceiptSheet, cn_date
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +124,55 @@ def request_receipt_pdf(actor: Actor, receipt_id: int):
     req = pdf.request_pdf(receipt_sheet(r), f"收文处理笺-{r.reg_number or doc.title}.pdf", user_id=actor.user_id)
     db.session.commit()
     return req
+
+
+# --- the 发文稿纸 of a sign-off request ------------------------------------------------------------
+
+DECISIONS = {"approve": "", "timeout_approve": "【超时通过】", "return": "【退回】", "reject": "【不同意】"}
+
+
+def _drafting_unit(doc: Document) -> str:
+    """The unit the draft was written in (the general office for a government's documents)."""
+    from office.docflow.models import DocEvent
+
+    name = db.session.execute(db.select(DocEvent.unit_name).where(DocEvent.document_id == doc.id,
+                                                                  DocEvent.action == "draft")
+                              .order_by(DocEvent.id)).scalars().first()
+    return name or doc.lead_unit.name
+
+
+def signoff_sheet(req, sheet=None) -> OutgoingSheet:
+    """The approval sheet of a document's sign-off is its 发文稿纸: 签发 (every decision of the
+    sign-off request, with the leader's signature image), 会签, 审核 and 拟稿, each with name and
+    date; the document's number, urgency, recipients and attachments; the separated-duty
+    exceptions under 备注. The requester (who sent it for sign-off) appears once, as the reviewer."""
+    from office.approvals import service as approvals
+    from office.docflow.duties import exception_notes
+    from office.docflow.words import SHEET_ROLES
+
+    doc = db.session.get(Document, int(req.subject_id))
+    if doc is None:
+        return sheet
+    day = lambda moment: cn_date(local_date(moment))  # noqa: E731
+    opinions = [Opinion(role=SHEET_ROLES["signoff"], name=approvals.who(a.actor_name, a.on_behalf_of_name),
+                        opinion=DECISIONS[a.kind] + (a.opinion or ""), signed_at=day(a.created_at),
+                        signature_png=approvals.signature_png(a.signature_id))
+                for a in approvals.timeline(req) if a.kind in DECISIONS]
+    opinions += [Opinion(role=SHEET_ROLES["countersign"], name=i.countersigned_name, unit=i.unit.name,
+                         opinion=i.countersign_opinion, signed_at=day(i.countersigned_at),
+                         signature_png=approvals.signature_png(i.countersign_signature_id))
+                 for i in doc.issuers if i.position > 0 and i.countersigned_at is not None]
+    if doc.reviewed_at is not None:
+        opinions.append(Opinion(role=SHEET_ROLES["review"], name=doc.reviewer_name,
+                                opinion=doc.review_opinion or "审核通过", signed_at=day(doc.reviewed_at),
+                                signature_png=approvals.signature_png(doc.review_signature_id)))
+    opinions.append(Opinion(role=SHEET_ROLES["draft"], name=doc.drafter_name, signed_at=day(doc.created_at)))
+    return OutgoingSheet(
+        organ=doc.lead_unit.name, title=doc.title, doc_number=doc.doc_number or "", urgency=doc.urgency or "",
+        sensitivity=doc.sensitivity or "", main_recipients=_recipient_names(doc.main_recipients()),
+        cc=_recipient_names(doc.cc_recipients()), drafting_unit=_drafting_unit(doc),
+        copies=str(len(doc.recipients)) if doc.recipients else "", opinions=opinions,
+        attachments=[_attachment_name(a.name) for a in doc.attachments], notes=exception_notes(doc))
 
 
 def _sign_unit(doc: Document) -> str:

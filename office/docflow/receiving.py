@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import cache
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, exists, func, or_, select
 from sqlalchemy.orm import defer
 
 from office.actor import Actor
@@ -315,8 +315,10 @@ def _outgoing_states(actor: Actor) -> tuple:
     from office.docflow.models import DocState
 
     states = []
-    if actor.has_role("clerk", "leader"):
-        states += [DocState.REVIEW, DocState.SIGNED, DocState.CHECKED, DocState.NUMBERED, DocState.SEALED]
+    if actor.has_role("clerk", "staff", "leader"):
+        states += [DocState.REVIEW]
+    if actor.has_role("clerk"):
+        states += [DocState.SIGNED, DocState.CHECKED, DocState.NUMBERED, DocState.SEALED]
     if actor.has_role("leader"):
         states += [DocState.COUNTERSIGN]  # sign-off is in the Approvals to-do
     return tuple(states) if actor.unit_id is not None else ()
@@ -326,12 +328,17 @@ def _outgoing_states(actor: Actor) -> tuple:
 def _outgoing_query(states: tuple):
     """Outgoing documents in ``states`` of the units (the actor's own, and for a general office its
     government's) under the actor's path, oldest change first."""
-    from office.docflow.models import DocumentIssuer
+    from office.docflow.models import DocState, DocumentIssuer, UnitDocSettings
 
+    # Separated duties: a draft in review waits for the reviewers, not for its drafter (unless his
+    # unit lets one person combine duties).
+    combined = exists().where(UnitDocSettings.unit_id.in_(_UNITS), UnitDocSettings.combine_duties.is_(True))
+    not_own_review = or_(Document.state != DocState.REVIEW, Document.drafter_id.is_(None),
+                         Document.drafter_id != bindparam("user"), combined)
     return select(Document).options(defer(Document.body), defer(Document.search_tokens)) \
         .join(DocumentIssuer, DocumentIssuer.document_id == Document.id) \
         .where(DocumentIssuer.unit_id.in_(_UNITS), Document.state.in_(states),
-               Document.path >= bindparam("path"), Document.path < bindparam("path_end")) \
+               Document.path >= bindparam("path"), Document.path < bindparam("path_end"), not_own_review) \
         .order_by(Document.updated_at, Document.id)
 
 
@@ -345,7 +352,7 @@ def _waits_for(actor: Actor, d: Document) -> bool:
 
 def outgoing_todo(actor: Actor, limit: int, units: list[int] | None = None) -> list:
     """Outgoing documents waiting for this actor's step, the first ``limit`` of them."""
-    from office.docflow.common import STATE_LABELS
+    from office.docflow.words import TODO_LINES
     from office.web import TodoItem
 
     states = _outgoing_states(actor)
@@ -353,7 +360,8 @@ def outgoing_todo(actor: Actor, limit: int, units: list[int] | None = None) -> l
         return []
     params = _params(actor, acting_unit_ids(actor) if units is None else units)
     rows = db.session.execute(_outgoing_query(states).limit(limit), params).scalars().unique().all()
-    return [TodoItem(module="docflow", title=f"{STATE_LABELS.get(d.state, d.state)}: {d.title}",
+    lines = {state: str(line) for state, line in TODO_LINES.items()}  # translated once, not per row
+    return [TodoItem(module="docflow", title=lines[d.state] % {"t": d.title},
                      url=f"/documents/{d.id}", created_at=d.updated_at, kind="outgoing")
             for d in rows if _waits_for(actor, d)]
 

@@ -1,6 +1,7 @@
 """The document-flow services in one import: ``from office.docflow import service as docflow``.
 
-Split by stage: ``drafting`` (draft to seal), ``numbering``, ``distribution`` (bulk receipts, status
+Split by stage: ``drafting`` (drafts, recipients, routing), ``outgoing`` (review to seal, with the
+separated ``duties``), ``numbering``, ``distribution`` (bulk receipts, status
 tree, urge, recall, forwarding), ``receiving``, ``attachments``, ``search``, ``archive``.
 """
 
@@ -12,18 +13,23 @@ from office.docflow.docx_import import import_docx, import_into  # noqa: F401
 from office.docflow.drafting import (  # noqa: F401
     GROUPS,
     check_routing,
-    countersign,
     create_draft,
     diff,
+    revisions,
+    update_draft,
+)
+from office.docflow.duties import combine_allowed, set_combine_duties, settings_of  # noqa: F401
+from office.docflow.numbering import allocate_number, next_value, void_number  # noqa: F401
+from office.docflow.outgoing import (  # noqa: F401
+    countersign,
+    is_reviewer,
     recheck,
     review,
-    revisions,
     seal,
     signoff,
     submit,
-    update_draft,
+    withdraw,
 )
-from office.docflow.numbering import allocate_number, next_value, void_number  # noqa: F401
 from office.docflow.printing import (  # noqa: F401
     archival_pdf,
     official_document,

@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from office.actor import Actor
 from office.approvals import service as approvals
+from office.docflow import duties, words
 from office.docflow.common import fingerprint, log
 from office.docflow.models import DocState, Document, HandlingStep, Receipt, ReceiptState
 from office.errors import Conflict, NotFound, PermissionDenied
@@ -129,9 +130,7 @@ def _decision(req) -> dict:
     for a in reversed(approvals.timeline(req)):
         if a.kind in APPROVED_KINDS + ("reject", "return", "withdraw"):
             principal = a.on_behalf_of_id
-            name = a.on_behalf_of_name or a.actor_name
-            if a.on_behalf_of_name and a.actor_name:
-                name = _("%(principal)s (by %(delegate)s)", principal=a.on_behalf_of_name, delegate=a.actor_name)
+            name = approvals.who(a.actor_name, a.on_behalf_of_name) if a.actor_name else a.on_behalf_of_name
             return {"kind": a.kind, "user_id": principal or a.actor_id, "actor_id": a.actor_id,
                     "actor_name": a.actor_name, "name": name, "opinion": a.opinion or "", "at": a.created_at,
                     "signature_id": a.signature_id}
@@ -152,6 +151,11 @@ def open_task(actor: Actor, request_id: int | None):
     if req is None or req.state != "running":
         return None
     return approvals.allowed(actor, req).task
+
+
+def request_of(doc: Document):
+    """The document's sign-off request in approvals (or None)."""
+    return _request(doc.signoff_request_id)
 
 
 def request_running(request_id: int | None) -> bool:
@@ -206,9 +210,39 @@ def _on_signoff_approved(req) -> None:
     doc.signed_fingerprint = fingerprint(doc)
     doc.return_reason = ""
     doc.state = DocState.SIGNED
-    log(_decider(d, doc.lead_unit), doc.id, "signoff", f"{doc.signer_name}; {doc.sign_opinion}",
+    decider = _decider(d, doc.lead_unit)
+    log(decider, doc.id, "signoff", f"{doc.signer_name}; {doc.sign_opinion}",
         unit_name=doc.lead_unit.name, before={"state": DocState.SIGNOFF},
         after={"state": DocState.SIGNED, "approval_request": req.id})
+    duties.record_exception(decider, doc, duties.SIGNOFF, duties.earlier_duties(doc, d["user_id"], duties.SIGNOFF),
+                            name=doc.signer_name)
+
+
+def _signoff_excluded(req) -> dict[int, str]:
+    """Separated duties for approvals: the document's drafter and reviewer do not sign it off."""
+    doc = db.session.get(Document, int(req.subject_id))
+    return duties.signoff_excluded(doc) if doc is not None else {}
+
+
+def _may_view_signoff(actor: Actor, req) -> bool:
+    """The people of the issuing organ (its office's drafter and clerks) see its sign-off record."""
+    from office.auth.scope import path_in_scope
+    from office.docflow.common import acts_for
+
+    doc = db.session.get(Document, int(req.subject_id))
+    return doc is not None and path_in_scope(actor, doc.path) and any(acts_for(actor, i.unit) for i in doc.issuers)
+
+
+def _after_signoff(actor, req, kind):
+    from office.docflow import handoff
+
+    return handoff.after_signoff_decision(actor, req, kind)
+
+
+def _signoff_sheet(req, sheet):
+    from office.docflow import printing
+
+    return printing.signoff_sheet(req, sheet)
 
 
 def _signoff_back(action: str):
@@ -298,12 +332,13 @@ def register() -> None:
         SIGNOFF, label=_l("Document sign-off (签发)"), summary=_summary(SIGNOFF), summaries=_summaries(SIGNOFF),
         url=lambda sid: f"/documents/{int(sid)}", on_approved=_on_signoff_approved,
         on_returned=_signoff_back("signoff_return"), on_rejected=_signoff_back("signoff_reject"),
-        on_withdrawn=_signoff_back("signoff_withdrawn"))
+        on_withdrawn=_signoff_back("signoff_withdrawn"), excluded=_signoff_excluded, words=words.SIGNOFF_WORDS,
+        after_decision=_after_signoff, sheet=_signoff_sheet, may_view=_may_view_signoff)
     approvals.register_subject(
         INSTRUCTION, label=_l("Leader's instruction (批办)"), summary=_summary(INSTRUCTION),
         summaries=_summaries(INSTRUCTION),
         url=lambda sid: f"/documents/receipts/{int(sid)}",
-        on_approved=lambda req: _instruction_step(req, "instruct"),
+        words=words.INSTRUCTION_WORDS, on_approved=lambda req: _instruction_step(req, "instruct"),
         on_returned=lambda req: _instruction_step(req, "instruct_return"),
         on_rejected=lambda req: _instruction_step(req, "instruct_return"))
 

@@ -6,10 +6,13 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from office.docflow import receiving, signoff
+from office.auth.scope import path_in_scope
+from office.docflow import handoff, receiving, signoff
 from office.docflow import service as df
 from office.docflow.common import RECEIPT_LABELS, STATE_LABELS, acts_for
 from office.docflow.models import DOC_TYPES, URGENCIES, DocEvent, DocState, Document, DocumentIssuer
+from office.docflow.words import BUTTONS, EVENTS
+from office.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from office.extensions import db
 from office.web import current_actor, login_required, paging
 
@@ -151,9 +154,8 @@ def edit(doc_id: int):
     return redirect(url_for("docflow.show", doc_id=doc_id))
 
 
-@bp.get("/<int:doc_id>")
-@login_required
-def show(doc_id: int):
+def _show(doc_id: int, *, failed: str = "", form=None, status: int = 200):
+    """The document page; after a refused action, with the form the person filled in kept."""
     actor = current_actor()
     doc = df.get_document(actor, doc_id)
     events = db.session.execute(select(DocEvent).where(DocEvent.document_id == doc.id)
@@ -168,21 +170,40 @@ def show(doc_id: int):
     tree = df.status_tree(actor, doc.id) if doc.state in (DocState.DISTRIBUTED, DocState.ARCHIVED) else None
     signoff_task = signoff.open_task(actor, doc.signoff_request_id) if doc.state == DocState.SIGNOFF else None
     return render_template("docflow/show.html", doc=doc, events=events, revs=revs, diff=diff, issuer=issuer,
-                           tree=tree, doc_types=DOC_TYPES, urgencies=URGENCIES, signoff_task=signoff_task)
+                           tree=tree, doc_types=DOC_TYPES, urgencies=URGENCIES, signoff_task=signoff_task,
+                           nxt=handoff.next_step(actor, doc), may_review=handoff.may_review(actor, doc),
+                           may_countersign=handoff.may_countersign(actor, doc), buttons=BUTTONS,
+                           event_labels=_PageLabels(EVENTS), failed=failed, form=form or {},
+                           may_withdraw=doc.state == DocState.REVIEW and actor.user_id == doc.drafter_id), status
+
+
+@bp.get("/<int:doc_id>")
+@login_required
+def show(doc_id: int):
+    return _show(doc_id)
+
+
+def _void(a, d, f):
+    old = df.get_document(a, d).doc_number
+    df.void_number(a, d, f.get("text", ""), version=f.get("version"))
+    return old
 
 
 ACTIONS = {
     "submit": lambda a, d, f: df.submit(a, d, version=f.get("version")),
+    "withdraw": lambda a, d, f: df.withdraw(a, d, reason=f.get("text", ""), version=f.get("version")),
     "review_pass": lambda a, d, f: df.review(a, d, approve=True, reason=f.get("text", ""), version=f.get("version")),
     "review_return": lambda a, d, f: df.review(a, d, approve=False, reason=f.get("text", ""),
                                                version=f.get("version")),
     "countersign": lambda a, d, f: df.countersign(a, d, opinion=f.get("text", ""), version=f.get("version")),
+    "countersign_object": lambda a, d, f: df.countersign(a, d, opinion=f.get("text", ""), agree=False,
+                                                         version=f.get("version")),
     "signoff": lambda a, d, f: df.signoff(a, d, opinion=f.get("text", ""), version=f.get("version")),
     "signoff_return": lambda a, d, f: df.signoff(a, d, opinion=f.get("text", ""), approve=False,
                                                  version=f.get("version")),
     "recheck": lambda a, d, f: df.recheck(a, d, version=f.get("version")),
     "number": lambda a, d, f: df.allocate_number(a, d, version=f.get("version")),
-    "void_number": lambda a, d, f: df.void_number(a, d, f.get("text", ""), version=f.get("version")),
+    "void_number": _void,
     "seal": lambda a, d, f: df.seal(a, d, version=f.get("version")),
     "distribute": lambda a, d, f: df.distribute(a, d, version=f.get("version")),
     "urge": lambda a, d, f: df.urge(a, d, message=f.get("text", "")),
@@ -195,12 +216,22 @@ ACTIONS = {
 @bp.post("/<int:doc_id>/action/<name>")
 @login_required
 def action(doc_id: int, name: str):
+    """One step on the document. A refusal (bad input, not his step, a stale page) is shown on the
+    document page with the form kept; after the step the person lands on the next thing to do."""
     fn = ACTIONS.get(name)
     if fn is None:
         return render_template("errors/error.html", status=404, message=_("Not found.")), 404
-    fn(current_actor(), doc_id, request.form)
-    flash(_("Done."), "success")
-    return redirect(url_for("docflow.show", doc_id=doc_id))
+    actor = current_actor()
+    try:
+        out = fn(actor, doc_id, request.form)
+    except (ValidationError, PermissionDenied, Conflict) as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _show(doc_id, failed=name, form=request.form, status=exc.status)
+    doc = df.get_document(actor, doc_id)
+    url, text = handoff.land(actor, doc, name, out)
+    flash(text, "success")
+    return redirect(url)
 
 
 @bp.post("/<int:doc_id>/attachments")
@@ -281,6 +312,40 @@ def receipt_action(receipt_id: int, name: str):
     if isinstance(out, Document):
         return redirect(url_for("docflow.show", doc_id=out.id))
     return redirect(url_for("docflow.receipt", receipt_id=receipt_id))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    """The unit administrator's page: how the unit's outgoing documents are handled (one person may
+    combine duties where the office has one clerk)."""
+    from office.docflow import duties
+    from office.docflow.common import unit as load_unit
+
+    actor = current_actor()
+    unit_id = request.values.get("unit_id", type=int) or actor.unit_id
+    u = load_unit(unit_id)
+    if not path_in_scope(actor, u.path):
+        raise NotFound(_("Not found."))
+    if not duties.may_set(actor, u):
+        raise PermissionDenied(_("Only the unit administrator of %(unit)s sets how its documents are handled.",
+                                 unit=u.name))
+    status = 200
+    if request.method == "POST":
+        try:
+            choice = request.form.get("combine_duties")
+            if choice not in ("0", "1"):
+                raise ValidationError(_("Choose whether duties are separated or combined."))
+            duties.set_combine_duties(actor, u.id, choice == "1", request.form.get("reason", ""))
+        except ValidationError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            status = 400
+        else:
+            flash(_("Saved: the settings of %(unit)s.", unit=u.name), "success")
+            return redirect(url_for("docflow.settings", unit_id=u.id))
+    return render_template("docflow/settings.html", unit=u, row=duties.settings_of(u.id),
+                           form=request.form if status != 200 else {}), status
 
 
 @bp.get("/archive")

@@ -109,8 +109,9 @@ class OutgoingSheet(_Json):
     cc: list[str] = field(default_factory=list)
     drafting_unit: str = ""
     copies: str = ""
-    opinions: list[Opinion] = field(default_factory=list)  # 签发, 会签, 核稿, 拟稿 in order
+    opinions: list[Opinion] = field(default_factory=list)  # 签发, 会签, 审核, 拟稿 in order
     attachments: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # 备注: e.g. a separated-duty exception
 
 
 @dataclass

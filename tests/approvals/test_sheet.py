@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import re
 
+import pdfplumber
 from sqlalchemy import select
 
 from office.approvals import service, sheet, standalone
@@ -37,13 +39,15 @@ def test_sheet_content_and_pdf_text(app, org):
     s = sheet.build_sheet(req)
     assert isinstance(s, ApprovalSheet) and s.state == "已通过" and s.amount == "52,000.00"
     assert s.attachments == ["物资清单.pdf"]
+    # The requester and the submission date are in the heading rows, not repeated as an opinion.
+    assert s.requester == "罗静"
     assert [(o.role, o.name) for o in s.opinions] == [
-        ("申请人", "罗静"), ("逐级审批", "宋立新"), ("逐级审批", "杨光明"), ("逐级审批", "李建国")]
-    assert [o.opinion for o in s.opinions[1:]] == ["同意，报市政府", "同意，请省政府审定", "同意购置"]
-    assert re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d", s.opinions[1].signed_at)
+        ("逐级审批", "宋立新"), ("逐级审批", "杨光明"), ("逐级审批", "李建国")]
+    assert [o.opinion for o in s.opinions] == ["同意，报市政府", "同意，请省政府审定", "同意购置"]
+    assert re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d", s.opinions[0].signed_at)
     # Only the city leader has a signature: his box carries the image file.
-    assert s.opinions[2].signature_png and s.opinions[2].signature_png.endswith(".png")
-    assert s.opinions[1].signature_png is None
+    assert s.opinions[1].signature_png and s.opinions[1].signature_png.endswith(".png")
+    assert s.opinions[0].signature_png is None
     assert from_json(s.kind, s.to_json()) == s  # the render job rebuilds it from its payload
 
     result = render_pdf(s)
@@ -53,6 +57,25 @@ def test_sheet_content_and_pdf_text(app, org):
                      "同意，请省政府审定", "同意购置", "物资清单.pdf", "52,000.00", "已通过"):
         assert expected in text, expected
     assert text.index("宋立新") < text.index("杨光明") < text.index("李建国")
+    assert text.count("申请人") == 1 and text.count("罗静") == 1  # the requester once
+    with pdfplumber.open(io.BytesIO(result.pdf)) as doc:
+        assert len(doc.pages[0].images) == 1  # the city leader's signature
+
+
+def test_sheet_prints_a_delegate_as_signing_for_the_leader(app, org):
+    from datetime import date, timedelta
+
+    from office.auth.service import add_delegation
+
+    add_delegation(org.actor("county_leader"), org.user("county_deputy"), date.today(),
+                   date.today() + timedelta(days=3), reason="出差")
+    flow = make_flow(node("single", name="领导审批", assignees={"kind": "gov_leader"}), subject_type="request")
+    req = standalone.submit(org.actor("county_clerk"), title="关于借用会议室的请示", body="借用一天。", flow=flow)
+    service.approve(org.actor("county_deputy"), task_of(org, req, "county_deputy").id, opinion="同意")
+    db.session.refresh(req)
+    s = sheet.build_sheet(req)
+    assert [(o.role, o.name, o.opinion) for o in s.opinions] == [("领导审批", "谢晓东（代宋立新）", "同意")]
+    assert "谢晓东（代宋立新）" in squash(pdftotext(render_pdf(s).pdf))
 
 
 def test_sheet_pdf_from_the_request_page(app, org):

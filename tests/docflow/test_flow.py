@@ -10,7 +10,7 @@ from office.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from office.extensions import db
 from office.timeutil import utcnow
 
-from .conftest import approval_task, issue, leader_instructs, leader_signs
+from .conftest import approval_task, issue, leader_instructs, leader_signs, reviewer
 
 
 def _receipt_of(doc_id, unit, root=False):
@@ -29,7 +29,7 @@ def test_province_notice_to_the_township(org, province_notice):
                                                      "330203-gov"}
 
     df.submit(prov_clerk, doc.id)
-    df.review(prov_clerk, doc.id, approve=True)
+    df.review(reviewer(org, "prov_clerk"), doc.id, approve=True)
     assert doc.state == DocState.SIGNOFF and doc.signoff_request_id is not None
     with pytest.raises(PermissionDenied):
         df.signoff(prov_clerk, doc.id)
@@ -142,7 +142,7 @@ def test_substantive_change_after_signoff_goes_back_to_the_signer(org, province_
     doc = province_notice
     c = org.actor("prov_clerk")
     df.submit(c, doc.id)
-    df.review(c, doc.id, approve=True)
+    df.review(reviewer(org, "prov_clerk"), doc.id, approve=True)
     leader_signs(org, "prov_leader", doc)
     first_request = doc.signoff_request_id
     df.update_draft(c, doc.id, body=doc.body + "\n  ")  # whitespace only: not substantive
@@ -162,14 +162,14 @@ def test_substantive_change_after_signoff_goes_back_to_the_signer(org, province_
 
 def test_review_return_and_stale_version(org, province_notice):
     doc = province_notice
-    c = org.actor("prov_clerk")
+    c, r = org.actor("prov_clerk"), reviewer(org, "prov_clerk")
     v = doc.version
     df.submit(c, doc.id, version=v)
     with pytest.raises(Conflict):
-        df.review(c, doc.id, approve=True, version=v)  # page from before the submit
+        df.review(r, doc.id, approve=True, version=v)  # page from before the submit
     with pytest.raises(ValidationError):
-        df.review(c, doc.id, approve=False, reason="")
-    df.review(c, doc.id, approve=False, reason="文种不当")
+        df.review(r, doc.id, approve=False, reason="")
+    df.review(r, doc.id, approve=False, reason="文种不当")
     assert doc.state == DocState.DRAFT and doc.return_reason == "文种不当"
 
 
@@ -177,7 +177,7 @@ def test_void_number_keeps_reason_and_is_never_reused(org, province_notice):
     doc = province_notice
     c = org.actor("prov_clerk")
     df.submit(c, doc.id)
-    df.review(c, doc.id, approve=True)
+    df.review(reviewer(org, "prov_clerk"), doc.id, approve=True)
     leader_signs(org, "prov_leader", doc)
     df.recheck(c, doc.id)
     df.allocate_number(c, doc.id)
@@ -197,7 +197,7 @@ def test_joint_document_needs_countersign(org):
                           main=["group:township_governments"])
     c = org.actor("county_clerk")
     df.submit(c, doc.id)
-    df.review(c, doc.id, approve=True)
+    df.review(reviewer(org, "county_clerk"), doc.id, approve=True)
     assert doc.state == DocState.COUNTERSIGN
     with pytest.raises(PermissionDenied):
         df.countersign(org.actor("county_leader"), doc.id)

@@ -13,7 +13,7 @@ from office.docflow.models import DocEvent, DocState, Receipt, ReceiptState
 from office.errors import Conflict, PermissionDenied
 from office.extensions import db
 
-from .conftest import approval_task, issue, leader_instructs, leader_signs
+from .conftest import approval_task, issue, leader_instructs, leader_signs, reviewer
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -23,7 +23,7 @@ PNG = bytes.fromhex(
 def _to_signoff(org, doc, clerk="prov_clerk"):
     c = org.actor(clerk)
     df.submit(c, doc.id)
-    df.review(c, doc.id, approve=True, reason="格式规范")
+    df.review(reviewer(org, clerk), doc.id, approve=True, reason="格式规范")
     return c
 
 
@@ -89,7 +89,7 @@ def test_returned_request_of_another_requester_is_superseded(org):
     doc = df.create_draft(county_clerk, doc_type="通知", title="关于做好秋收工作的通知", body="各镇：",
                           lead_unit_id=org.unit("330106", "gov").id, main=["group:township_governments"])
     df.submit(county_clerk, doc.id)
-    df.review(county_clerk, doc.id, approve=True)
+    df.review(reviewer(org, "county_clerk"), doc.id, approve=True)
     first = doc.signoff_request_id
     leader = org.actor("county_leader")
     approvals.return_task(leader, approval_task(leader, "docflow.signoff", doc.id).id, opinion="再斟酌")
@@ -112,7 +112,7 @@ def test_reject_and_withdraw_send_the_draft_back(org, province_notice):
     db.session.refresh(doc)
     assert doc.state == DocState.DRAFT and doc.return_reason == "暂不发文"
     _to_signoff(org, doc)
-    approvals.withdraw(org.actor("prov_clerk"), doc.signoff_request_id, reason="撤回修改")
+    approvals.withdraw(reviewer(org, "prov_clerk"), doc.signoff_request_id, reason="撤回修改")
     db.session.refresh(doc)
     assert doc.state == DocState.DRAFT and "signoff_withdrawn" in _events(doc)
 
@@ -124,7 +124,7 @@ def test_stale_signoff_task_is_refused(org, province_notice):
     _to_signoff(org, doc)
     leader = org.actor("prov_leader")
     approvals.return_task(leader, approval_task(leader, "docflow.signoff", doc.id).id, opinion="修改")
-    approvals.resubmit(org.actor("prov_clerk"), doc.signoff_request_id)
+    approvals.resubmit(reviewer(org, "prov_clerk"), doc.signoff_request_id)
     task = approval_task(leader, "docflow.signoff", doc.id)
     with pytest.raises(Conflict):
         approvals.approve(leader, task.id)

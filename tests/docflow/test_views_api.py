@@ -66,12 +66,23 @@ def test_pages_walk_a_draft_to_distribution(client, org):
     doc = Document.query.filter_by(title="关于秸秆禁烧的通知").one()
     show = client.get(f"/documents/{doc.id}").get_data(as_text=True)
     assert 'data-action="submit"' in show and "docflow.js" in show
-    for name in ("submit", "review_pass"):
-        db.session.refresh(doc)
-        assert post_form(client, f"/documents/{doc.id}/action/{name}", {"version": doc.version},
-                         page="/documents/").status_code == 302
+    assert post_form(client, f"/documents/{doc.id}/action/submit", {"version": doc.version},
+                     page="/documents/").status_code == 302
     db.session.refresh(doc)
-    assert doc.state == "signoff"
+    # The drafter cannot pass her own review: the refusal is on the document page, nothing changed.
+    refused = post_form(client, f"/documents/{doc.id}/action/review_pass", {"version": doc.version},
+                        page="/documents/")
+    assert refused.status_code == 403
+    body = refused.get_data(as_text=True)
+    assert "You drafted this document" in body and "flash-error" in body and "<h1>关于秸秆禁烧的通知</h1>" in body
+    db.session.refresh(doc)
+    assert doc.state == "review"
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/").get_data(as_text=True))})
+    login(client, "county_staff")  # another member of the office reviews
+    assert post_form(client, f"/documents/{doc.id}/action/review_pass", {"version": doc.version},
+                     page="/documents/").status_code == 302
+    db.session.refresh(doc)
+    assert doc.state == "signoff" and doc.reviewer_name == "梁文斌"
     # A stale page (old version) is refused with 409.
     assert post_form(client, f"/documents/{doc.id}/action/recheck", {"version": 1},
                      page="/documents/").status_code == 409
