@@ -5,6 +5,7 @@ optionally PDF/A and PAdES-signed. See office/pdf/README.md."""
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -13,6 +14,12 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 log = logging.getLogger(__name__)
+
+# fontconfig reads FONTCONFIG_FILE when WeasyPrint builds its font set and when fonts.py runs fc-list:
+# the app's file adds the Fandol faces of texlive-lang-chinese (outside fontconfig's own paths) to the
+# system's set. Set before anything below imports WeasyPrint; a deployer's own value wins.
+FONTCONFIG_FILE = Path(__file__).resolve().parent / "fontconfig" / "fonts.conf"
+os.environ.setdefault("FONTCONFIG_FILE", str(FONTCONFIG_FILE))
 
 pki_cli = AppGroup("pki", help="The project-managed demo CA for signing PDFs.")
 
