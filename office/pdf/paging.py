@@ -48,11 +48,12 @@ _EPS = 0.01 * MM
 class Unit:
     """What moves as one piece: a line, or the signature block (issuer, date and seal)."""
 
-    kind: str  # "line", "seal" or "note" (附注 lines, which stay with the seal)
+    kind: str  # "line", "seal", "row" (of a joint signature) or "note" (附注 lines, which stay with the seal)
     top: float
     bottom: float
     boxes: list = field(default_factory=list)
     lead: float = 0.0  # the margin before it in an unbroken flow (lost when it starts a page)
+    heading: bool = False  # a heading on a line of its own: it never ends a page
 
 
 def _boxes():
@@ -112,15 +113,25 @@ def _units(page_box, seen: set) -> list[Unit]:
         cls = _classes(block)
         if not cls & REGION:
             continue
+        if "joint-sign" in cls:  # rows of two seals five lines apart, each moving on its own; the last
+            rows = [r for r in block.children if "jrow" in _classes(r)]  # (issuer, date) keeps its height
+            units += [Unit("row" if r is not rows[-1] else "seal", r.position_y, r.position_y + r.margin_height(),
+                           [r]) for r in rows]
+            continue
         if "sign" in cls:
             top = block.content_box_y()
             units.append(Unit("seal", top, top + block.height, [block]))
             continue
         floats = [c for c in block.descendants() if isinstance(c, b.BlockBox) and c.is_floated()]
         lead = 0.0 if block.element in seen else _px(block.style["margin_top"]) + _px(block.style["padding_top"])
-        for i, line in enumerate(_lines(block)):
-            units.append(Unit("note" if "note" in cls else "line", line.position_y, line.position_y + line.height,
-                              [line, *floats] if i == 0 else [line], lead if i == 0 else 0.0))
+        parts = [c for c in block.children if isinstance(c, b.BlockBox)] if "body" in cls else [block]
+        kind, first = "note" if "note" in cls else "line", True
+        for part in parts:  # the body's paragraphs, else the block itself
+            heading = "hd" in _classes(part)
+            for line in _lines(part):
+                units.append(Unit(kind, line.position_y, line.position_y + line.height,
+                                  [line, *floats] if first else [line], lead if first else 0.0, heading))
+                first = False
     seen.update(block.element for block in _flow_blocks(page_box))
     return units
 
@@ -199,7 +210,9 @@ def seal_page(page_boxes: list, line: float) -> set[int]:
             h = u.bottom - u.top
             y += gap * f
             slot = h if u.kind == "seal" else h * f
-            _move([u], y + (slot - h) / 2 - u.top)
+            # a line's glyphs centred in its slot; a row of seals at the top of its own (rows stay at
+            # least 42.5 mm apart at the closest pitch, so 42 mm seals never touch)
+            _move([u], y + (0 if u.kind == "row" else (slot - h) / 2) - u.top)
             y += slot
         root_p, root_s = _root(page_boxes[p]), _root(page_boxes[s])
         kids = list(page_boxes[p].children)
@@ -209,13 +222,15 @@ def seal_page(page_boxes: list, line: float) -> set[int]:
         return {p}
     # 2. Move lines: the first lines of the seal page back onto page p, keeping two above the seal, or
     # one when two would leave page p too empty.
-    seal = next(i for i, u in enumerate(us) if u.kind == "seal")
+    seal = next(i for i, u in enumerate(us) if u.kind in ("seal", "row"))
     start = up[-1].bottom + us[0].lead
     k = 0
     for keep in (KEEP_LINES, 1):
         k = 0
         while k < seal - min(keep, seal) and start + us[k].bottom - us[0].top <= bottom_p + _EPS:
             k += 1
+        while k and us[k - 1].heading:  # a heading goes with the text under it
+            k -= 1
         if k and (bottom_p - (start + us[k - 1].bottom - us[0].top)) / line <= MAX_EMPTY_LINES + 0.05:
             break
     if k == 0:

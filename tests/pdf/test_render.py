@@ -11,26 +11,16 @@ import pytest
 from office.pdf import samples
 from office.pdf.parse import parse_body
 from office.pdf.render import GRID, render_pdf
-from office.pdf.types import Issuer, OfficialDocument, cn_date
-from tests.pdf.conftest import MM, pdftotext, squash
+from office.pdf.types import Issuer, OfficialDocument
+from tests.pdf.conftest import MM, expected_parts, pdftotext, squash
 from tests.pdf.conftest import baseline_mm as _baseline_mm
 from tests.pdf.conftest import em_top_mm as _em_top_mm
-
-
-def _expected_parts(doc: OfficialDocument) -> list[str]:
-    parts = [doc.copy_number, doc.urgency, doc.mark, doc.doc_number, doc.title,
-             "，".join(doc.main_recipients) + "："]
-    parts += [p.text for p in doc.body]
-    parts += ["附件："] + [f"{i}.{a}" for i, a in enumerate(doc.attachments, 1)]
-    parts += [i.name for i in doc.issuers] + [cn_date(doc.sign_date), doc.note]
-    parts += ["抄送：" + "，".join(doc.cc) + "。", cn_date(doc.print_date) + "印发", doc.printing_organ]
-    return [p for p in parts if p]
 
 
 def test_pdftotext_equals_document_text(notice_pdf):
     doc, result = notice_pdf
     text = squash(pdftotext(result.pdf))
-    expected = "".join(squash(p) for p in _expected_parts(doc))
+    expected = "".join(squash(p) for p in expected_parts(doc))
     # Same characters: nothing missing, nothing substituted, nothing extra ...
     assert sorted(text) == sorted(expected)
     # ... in reading order, up to the 版记 line (organ left, date right: either order is fine).
@@ -49,7 +39,7 @@ def test_rare_characters_of_names_and_places(app):
     assert squash(doc.title) in text
     for p in body:
         assert squash(p.text) in text
-    assert set(text) <= set(squash("".join(_expected_parts(doc)) + doc.mark))
+    assert set(text) <= set(squash("".join(expected_parts(doc)) + doc.mark))
 
 
 def _chars(page):
