@@ -20,8 +20,8 @@ remedies that by adjusting line and character spacing (7.3.5.4); this module doe
    normal pitch, as many as fit, keeping two lines of text (one when two would leave that page too
    empty) above the seal.
 
-Either way no page but the last text page ends with more than ``MAX_EMPTY_LINES`` empty lines because
-of the seal. Character spacing is left alone: a changed spacing breaks the lines anew (another layout
+Either way no page the text runs on from keeps room for more than ``MAX_EMPTY_LINES`` lines at its
+foot because of the seal. Character spacing is left alone: a changed spacing breaks the lines anew (another layout
 of the document, twice the time), and characters that leave the 28-column grid on part of a page show
 more than lines set a little closer.
 
@@ -33,10 +33,17 @@ unnumbered blank page when the text ends on an even page that cannot hold it), w
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 MM = 96 / 25.4  # CSS pixels per millimetre
-MAX_EMPTY_LINES = 3  # white at the foot of a page whose text runs on, in lines
+MAX_EMPTY_LINES = 3  # empty lines at the foot of a page whose text runs on
+
+
+def empty_lines(space: float, line: float) -> int:
+    """How many lines of text ``space`` could hold (a part of a line holds none: the first page's body
+    is not on the grid, its head being measured in millimetres)."""
+    return math.floor(space / line + 0.02)
 TIGHTEST_MM = 8.5  # the closest line pitch: 1.5 times the size-3 character (5.64 mm), about 26 lines a page
 KEEP_LINES = 2  # lines of text kept above the seal on its page when lines move back
 # The blocks whose lines may move: the body from the 主送机关 on (not the head, mark or title).
@@ -191,7 +198,7 @@ def seal_page(page_boxes: list, line: float) -> set[int]:
     if not up or not us:
         return set()
     top_p, bottom_p = _area(page_boxes[p])
-    if (bottom_p - up[-1].bottom) / line <= MAX_EMPTY_LINES + 0.05:
+    if empty_lines(bottom_p - up[-1].bottom, line) <= MAX_EMPTY_LINES:
         return set()
     # 1. Tighten: both pages' units on page p, every line's slot and every space between units scaled
     # by f (a line's glyphs centred in its slot, as on a grid of that pitch); the signature block keeps
@@ -231,7 +238,7 @@ def seal_page(page_boxes: list, line: float) -> set[int]:
             k += 1
         while k and us[k - 1].heading:  # a heading goes with the text under it
             k -= 1
-        if k and (bottom_p - (start + us[k - 1].bottom - us[0].top)) / line <= MAX_EMPTY_LINES + 0.05:
+        if k and empty_lines(bottom_p - (start + us[k - 1].bottom - us[0].top), line) <= MAX_EMPTY_LINES:
             break
     if k == 0:
         return set()

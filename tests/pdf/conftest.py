@@ -46,7 +46,7 @@ def expected_parts(doc) -> list[str]:
                              else doc.attachments)
     parts += [i.name for i in doc.issuers] + [cn_date(doc.sign_date), doc.note]
     parts += ["抄送：" + "，".join(doc.cc) + "。"] if doc.cc else []
-    parts += [cn_date(doc.print_date) + "印发", doc.printing_organ] if doc.printing_organ else []
+    parts += [cn_date(doc.print_date) + "印发", doc.printing_organ] if doc.printing_organ and doc.format != "letter" else []
     return [p for p in parts if p]
 
 
