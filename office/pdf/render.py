@@ -28,7 +28,7 @@ from office.pdf.types import cn_date
 log = logging.getLogger(__name__)
 
 # Bump when a template changes its output in a way its source hash would not show (CSS in Python).
-TEMPLATE_VERSION = "2026.11.2"
+TEMPLATE_VERSION = "2026.12.1"  # the Fandol faces, 22-line pitch, seal page and 版记 placement (paging.py)
 TEMPLATES = {
     "document": "pdf/document.html",
     "outgoing_sheet": "pdf/outgoing_sheet.html",

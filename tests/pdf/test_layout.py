@@ -350,3 +350,26 @@ def test_a_rare_character_from_another_face_keeps_the_line_on_the_grid(app):
             pitches = [b - a for a, b in zip(baselines, baselines[1:], strict=False)]
             assert max(pitches) - min(pitches) < 0.05 and min(pitches) == pytest.approx(GRID.line, abs=0.03)
             assert any(_face(c).startswith("Noto") for c in _chars(page, 16))  # fallback glyphs are on them
+
+
+def test_the_app_points_fontconfig_at_the_fandol_faces_unless_told_otherwise(tmp_path):
+    """The Fandol faces lie outside fontconfig's paths: importing office.pdf points FONTCONFIG_FILE at
+    the app's file (system set plus their directory), and leaves a deployer's own file alone."""
+    import os
+    import sys
+
+    from office.config import BASE_DIR
+
+    code = "import os, office.pdf; print(os.environ['FONTCONFIG_FILE'])"
+    env = {k: v for k, v in os.environ.items() if k != "FONTCONFIG_FILE"}
+    ours = subprocess.run([sys.executable, "-c", code], env=env, cwd=BASE_DIR, capture_output=True, text=True,
+                          check=True).stdout.strip()
+    assert ours == str(BASE_DIR / "office" / "pdf" / "fontconfig" / "fonts.conf")
+    if shutil.which("fc-list"):
+        families = subprocess.run(["fc-list", ":", "family"], env={**env, "FONTCONFIG_FILE": ours},
+                                  capture_output=True, text=True).stdout
+        assert all(f in families for f in ("FandolFang", "FandolHei", "FandolKai", "FandolSong"))
+    own = tmp_path / "fonts.conf"
+    kept = subprocess.run([sys.executable, "-c", code], env={**env, "FONTCONFIG_FILE": str(own)}, cwd=BASE_DIR,
+                          capture_output=True, text=True, check=True).stdout.strip()
+    assert kept == str(own)
