@@ -5,6 +5,7 @@ optionally PDF/A and PAdES-signed. See office/pdf/README.md."""
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -13,6 +14,12 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 log = logging.getLogger(__name__)
+
+# fontconfig reads FONTCONFIG_FILE when WeasyPrint builds its font set and when fonts.py runs fc-list:
+# the app's file adds the Fandol faces of texlive-lang-chinese (outside fontconfig's own paths) to the
+# system's set. Set before anything below imports WeasyPrint; a deployer's own value wins.
+FONTCONFIG_FILE = Path(__file__).resolve().parent / "fontconfig" / "fonts.conf"
+os.environ.setdefault("FONTCONFIG_FILE", str(FONTCONFIG_FILE))
 
 pki_cli = AppGroup("pki", help="The project-managed demo CA for signing PDFs.")
 
@@ -62,7 +69,7 @@ def verify_pdf_cmd(path, trust):
 
 def init_app(app: Flask) -> None:
     from office.pdf import models, service  # noqa: F401 - tables and the pdf.render job
-    from office.pdf.fonts import font_report, harfbuzz_subset_available
+    from office.pdf.fonts import font_report, harfbuzz_subset_available, installed_families, resolve_faces
     from office.pdf.views import bp
     from office.web import register_health_check
 
@@ -75,6 +82,11 @@ def init_app(app: Flask) -> None:
         log.error("libharfbuzz-subset0 is MISSING: WeasyPrint falls back to fontTools and PDF rendering "
                   "is ~100x slower (seconds per document). Install it: scripts/install-system-deps.sh")
         log.error("=" * 78)
+
+    body = resolve_faces(app.config)["body"].family
+    if installed_families() and not any(k in body for k in ("仿宋", "FangSong", "Fang")):
+        log.warning("PDF body face is %s, not a 仿宋 face as GB/T 9704 asks: install texlive-lang-chinese "
+                    "(scripts/install-system-deps.sh) or a licensed 仿宋_GB2312 (PDF_FONTS)", body)
 
     def _health() -> dict:
         return font_report(current_app.config)

@@ -2,8 +2,10 @@
 
 GB/T 9704 names four styles: 小标宋 (titles, organ mark), 仿宋 (body), 黑体 (level-1 headings),
 楷体 (level-2 headings). Licensed faces are used where installed; otherwise free stand-ins from
-Debian packages (fonts-noto-cjk, fonts-arphic-ukai, fonts-arphic-uming). Fonts are only ever
-read from the local fontconfig set: nothing is fetched at run time.
+Debian packages: the Fandol faces (texlive-lang-chinese: FandolFang 仿宋, FandolSong 宋体, FandolHei
+黑体, FandolKai 楷体; found through the app's fontconfig file, see office/pdf/__init__.py), then
+fonts-noto-cjk and fonts-arphic-ukai/-uming. Fonts are only ever read from the local fontconfig set:
+nothing is fetched at run time.
 
 Override with app config ``PDF_FONTS = {"title": ["My Face", ...], ...}`` (candidates in order).
 """
@@ -13,29 +15,41 @@ from __future__ import annotations
 import bisect
 import functools
 import logging
+import re
 import shutil
 import subprocess
 import unicodedata
 from dataclasses import dataclass
 
+from markupsafe import Markup, escape
+
 log = logging.getLogger(__name__)
 
-# face -> (candidates, licensed first; CSS font-weight for the chosen stand-in)
+# face -> candidates in order: licensed faces first, then the free Fandol faces (texlive-lang-chinese,
+# GPL with the font exception: embedding them does not put a document under the GPL), then Noto CJK /
+# AR PL, which every install has.
 DEFAULT_FACES: dict[str, list[str]] = {
     "title": ["方正小标宋_GBK", "方正小标宋简体", "FZXiaoBiaoSong-B05S", "FZXiaoBiaoSong-B05",
               "Noto Serif CJK SC"],
-    "body": ["仿宋_GB2312", "FangSong_GB2312", "仿宋", "FangSong", "AR PL UMing CN", "Noto Serif CJK SC"],
-    "hei": ["黑体", "SimHei", "Noto Sans CJK SC"],
-    "kai": ["楷体_GB2312", "KaiTi_GB2312", "楷体", "KaiTi", "AR PL UKai CN", "Noto Serif CJK SC"],
-    # 宋体 (page numbers): AR PL UMing is a Ming (Song) face and usually already embedded as the
-    # body's stand-in, which saves subsetting one more font per document.
-    "song": ["宋体", "SimSun", "AR PL UMing CN", "Noto Serif CJK SC"],
+    "body": ["仿宋_GB2312", "FangSong_GB2312", "仿宋", "FangSong", "FandolFang", "AR PL UMing CN",
+             "Noto Serif CJK SC"],
+    "hei": ["黑体", "SimHei", "FandolHei", "Noto Sans CJK SC"],
+    "kai": ["楷体_GB2312", "KaiTi_GB2312", "楷体", "KaiTi", "FandolKai", "AR PL UKai CN", "Noto Serif CJK SC"],
+    # 宋体: page numbers (GB/T 9704 7.5: 4号半角宋体阿拉伯数字).
+    "song": ["宋体", "SimSun", "FandolSong", "AR PL UMing CN", "Noto Serif CJK SC"],
 }
-STANDINS = {"Noto Serif CJK SC", "Noto Sans CJK SC", "AR PL UMing CN", "AR PL UKai CN"}
+FREE = {"FandolFang", "FandolSong", "FandolHei", "FandolKai"}
+STANDINS = FREE | {"Noto Serif CJK SC", "Noto Sans CJK SC", "AR PL UMing CN", "AR PL UKai CN"}
 # Stand-ins that need a heavier weight to look like the licensed face.
 BOLD_STANDINS = {"title": {"Noto Serif CJK SC"}}
-# Last resort for glyphs missing from the chosen face (rare characters of names and places).
+# Last resort for glyphs missing from the chosen face (rare characters of names and places; the Fandol
+# faces hold GB 2312 and little more), closest in style first: a Song face for 仿宋 and 宋体, a sans
+# face for 黑体, a Kai face for 楷体.
 FALLBACK = ["Noto Serif CJK SC", "Noto Sans CJK SC", "AR PL UMing CN", "serif"]
+FALLBACK_BY_FACE = {
+    "hei": ["Noto Sans CJK SC", "Noto Serif CJK SC", "AR PL UMing CN", "serif"],
+    "kai": ["AR PL UKai CN", "Noto Serif CJK SC", "Noto Sans CJK SC", "AR PL UMing CN", "serif"],
+}
 
 
 @functools.lru_cache(maxsize=1)
@@ -61,10 +75,11 @@ class Face:
     weight: int
 
     def css(self, text: str | None = None) -> str:
-        """The face's family, then fallbacks: all of FALLBACK when ``text`` is unknown, else only the
-        families that hold a character of ``text`` the face lacks (a short chain is faster to set)."""
-        chain = [self.family] + (fallbacks_for(self.family, text) if text is not None and
-                                 installed_families() else [f for f in FALLBACK if f != self.family])
+        """The face's family, then fallbacks: all of its fallback order when ``text`` is unknown, else
+        only the families that hold a character of ``text`` the face lacks (a short chain is faster)."""
+        order = FALLBACK_BY_FACE.get(self.key, FALLBACK)
+        chain = [self.family] + (fallbacks_for(self.family, text, order) if text is not None and
+                                 installed_families() else [f for f in order if f != self.family])
         return ", ".join(f'"{f}"' if f != "serif" else f for f in chain)
 
 
@@ -140,12 +155,12 @@ def _any_family_with(ch: str) -> str:
     return names[0] if names else ""
 
 
-def fallbacks_for(family: str, text: str) -> list[str]:
-    """The families after ``family`` that the characters of ``text`` need, in FALLBACK order, then any
+def fallbacks_for(family: str, text: str, order: list[str] = FALLBACK) -> list[str]:
+    """The families after ``family`` that the characters of ``text`` need, in ``order``, then any
     installed family for a character none of them has."""
     lacking = {c for c in _needed(text) if not covers(family, c)}
     chain = []
-    for f in FALLBACK:
+    for f in order:
         if not lacking or f == family or f == "serif":
             continue
         held = {c for c in lacking if covers(f, c)}
@@ -157,6 +172,22 @@ def fallbacks_for(family: str, text: str) -> list[str]:
         if f and f not in chain and f != family:
             chain.append(f)
     return chain
+
+
+def mark_fallbacks(text: str, family: str) -> Markup:
+    """``text`` escaped, each run of characters that ``family`` lacks wrapped in ``<span class="fb">``.
+
+    A glyph from a fallback face brings that face's ascent and descent into its line, and WeasyPrint
+    makes the line taller to hold them (0.7 mm for a Noto CJK glyph in a Fandol line), which would
+    push every later line off the 22-line grid; the template gives these spans no line height of
+    their own, so the line keeps the paragraph's pitch.
+    """
+    lacking = {c for c in _needed(text) if not covers(family, c)} if installed_families() else set()
+    if not lacking:
+        return escape(text)
+    runs = re.compile("([" + re.escape("".join(sorted(lacking))) + "]+)")
+    return Markup("").join(Markup('<span class="fb">%s</span>') % part if i % 2 else escape(part)
+                           for i, part in enumerate(runs.split(text)))
 
 
 def missing_glyphs(text: str) -> str:

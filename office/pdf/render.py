@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import re
 import threading
 import time
@@ -19,7 +20,7 @@ from pathlib import Path
 from flask import current_app
 from markupsafe import Markup
 
-from office.pdf import fonts
+from office.pdf import fonts, paging
 from office.pdf.fetcher import RestrictedFetcher
 from office.pdf.parse import split_heading
 from office.pdf.types import cn_date
@@ -27,7 +28,7 @@ from office.pdf.types import cn_date
 log = logging.getLogger(__name__)
 
 # Bump when a template changes its output in a way its source hash would not show (CSS in Python).
-TEMPLATE_VERSION = "2026.11.2"
+TEMPLATE_VERSION = "2026.12.1"  # the Fandol faces, 22-line pitch, seal page and 版记 placement (paging.py)
 TEMPLATES = {
     "document": "pdf/document.html",
     "outgoing_sheet": "pdf/outgoing_sheet.html",
@@ -60,8 +61,10 @@ class Grid:
         return 297.0 - self.top - self.height
 
     @property
-    def line(self) -> float:  # line pitch: 22 lines fill the text block
-        return self.height / self.lines
+    def line(self) -> float:
+        """Line pitch: 22 lines fill the text block. Rounded down to the 4 decimals the CSS prints, so
+        that the 22nd line fits (rounded up, 22 lines overran the block by 0.6 µm and pages held 21)."""
+        return math.floor(self.height / self.lines * 10000) / 10000
 
     @property
     def ch(self) -> float:  # character pitch: 28 characters fill a line
@@ -119,6 +122,7 @@ def render_html(obj, fetcher: RestrictedFetcher | None = None, *, signing: bool 
         page_number_font=Markup(faces["song"].css("— 0123456789")),
         asset=fetcher.allow_file, static=lambda name: (static_dir() / name).as_uri(),
         cn_date=cn_date, split_heading=split_heading, metadata=metadata(obj),
+        fb=lambda text, key="body": fonts.mark_fallbacks(str(text), faces[key].family),
     )
 
 
@@ -173,7 +177,7 @@ def html_to_pdf(html: str, fetcher: RestrictedFetcher | None = None, *, archival
     fetcher = fetcher or make_fetcher()
     started = time.perf_counter()
     source = weasyprint.HTML(string=html, base_url=static_dir().as_uri() + "/", url_fetcher=fetcher)
-    doc = banji_on_last_face(source, source.render(font_config=font_config()), html)
+    doc = paging.finish(source.render(font_config=font_config()), GRID.line * paging.MM)
     options = {"pdf_variant": "pdf/a-3b"} if archival else {}
     pdf = doc.write_pdf(**options)
     if fetcher.refused:
@@ -182,60 +186,6 @@ def html_to_pdf(html: str, fetcher: RestrictedFetcher | None = None, *, archival
 
     return RenderResult(pdf, len(doc.pages), time.perf_counter() - started, list(fetcher.refused),
                         seal_boxes(doc))
-
-
-# The 版记 alone on a page: no page number, the 版记 at the foot of the text block.
-_BANJI_PAGE_CSS = """
-@page { @bottom-left { content: none !important; } @bottom-right { content: none !important; } }
-.banji { float: none !important; position: fixed !important; left: 0; right: 0; bottom: 0; }
-"""
-# The template wraps the 版记 in these comments; user text cannot forge them (autoescaped '<').
-BANJI_START, BANJI_END = "<!--banji-->", "<!--/banji-->"
-
-
-def _has_content(box) -> bool:
-    from weasyprint.formatting_structure import boxes
-
-    return any((isinstance(b, boxes.TextBox) and b.text.strip()) or isinstance(b, boxes.ReplacedBox)
-               for b in box.descendants())
-
-
-def banji_page_html(html: str) -> str | None:
-    """The document's HTML with only its 版记 in the body (same head, same CSS), or None."""
-    start, end = html.find(BANJI_START), html.find(BANJI_END)
-    body = html.find("<body>")
-    if start < 0 or end < start or body < 0:
-        return None
-    head = html[: body].replace("</style>", _BANJI_PAGE_CSS + "</style>", 1)
-    return head + '<body><div class="f-body">' + html[start:end] + "</div></body></html>"
-
-
-def banji_on_last_face(source, doc, html: str | None = None):
-    """Put the 版记 on the last face of a double-sided print (GB/T 9704-2012 7.4, 7.5).
-
-    Documents are printed on both sides, so the 版记 belongs at the foot of an even page. When the
-    text ends on an odd page the 版记 (laid out as a footnote there) is lifted off it and set alone
-    on the next, even page, without a page number; a page left empty by that (the text ended on the
-    page before) becomes the unnumbered blank page the standard allows before the 版记 page. Only the
-    版记 is laid out again (a one-page HTML holding nothing else), never the document.
-    """
-    import weasyprint
-    from weasyprint.formatting_structure import boxes
-
-    last = doc.pages[-1]._page_box
-    notes = [c for c in last.children if isinstance(c, boxes.FootnoteAreaBox) and _has_content(c)]
-    if len(doc.pages) % 2 == 0 or not notes:
-        return doc
-    page_html = banji_page_html(html) if html is not None else None
-    if page_html is None:
-        return doc
-    root = last.children[0]
-    keep = [c for c in last.children if c not in notes]
-    if not _has_content(root):
-        keep = [c for c in keep if not isinstance(c, boxes.MarginBox)]
-    last.children = tuple(keep)
-    face = weasyprint.HTML(string=page_html, base_url=source.base_url, url_fetcher=source.url_fetcher)
-    return doc.copy(doc.pages + face.render(font_config=font_config()).pages[-1:])
 
 
 def render_pdf(obj, *, archival: bool = False, sign_unit: str = "",

@@ -61,3 +61,11 @@ def long_document(pages: int = 50) -> OfficialDocument:
     para = NOTICE_BODY.split("\n")[2]
     text = "\n".join(f"{i}.{para}" if i % 4 else f"（{i}）{para}" for i in range(1, pages * 5))
     return notice(body=parse_body(text), title="浙江省人民政府关于印发长篇文件版式测试方案的通知")
+
+
+def tightened_notice() -> OfficialDocument:
+    """A two-page notice whose closing paragraph, attachments and seal do not fit under the text of its
+    second page at the normal pitch: that page is set closer (office.pdf.paging) to hold them."""
+    intro = NOTICE_BODY.split("\n")[0]
+    items = "\n".join(f"{i}.各地要按时报送本地区工作进展情况。" for i in range(1, 20))
+    return notice(body=parse_body(f"{intro}\n{items}\n各地各部门在执行中遇到的问题，请及时报告省政府办公厅。"))

@@ -34,6 +34,22 @@ def squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+def expected_parts(doc) -> list[str]:
+    """Every text an official document prints, in reading order (the 版记's organ and date either way)."""
+    from office.pdf.types import cn_date
+
+    parts = [doc.copy_number, doc.urgency, doc.mark, doc.doc_number, doc.title]
+    parts += ["，".join(doc.main_recipients) + "："] if doc.main_recipients else []
+    parts += [p.text for p in doc.body]
+    if doc.attachments:
+        parts += ["附件："] + ([f"{i}.{a}" for i, a in enumerate(doc.attachments, 1)] if len(doc.attachments) > 1
+                             else doc.attachments)
+    parts += [i.name for i in doc.issuers] + [cn_date(doc.sign_date), doc.note]
+    parts += ["抄送：" + "，".join(doc.cc) + "。"] if doc.cc else []
+    parts += [cn_date(doc.print_date) + "印发", doc.printing_organ] if doc.printing_organ and doc.format != "letter" else []
+    return [p for p in parts if p]
+
+
 @pytest.fixture(scope="module")
 def notice_pdf(app):
     from office.pdf import samples
