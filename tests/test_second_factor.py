@@ -458,15 +458,37 @@ def test_reset_is_the_security_administrators_and_is_audited(app, org, frozen):
     assert login(app.test_client(), "county_leader").headers["Location"] == "/"
 
 
-def test_the_second_factor_pages_in_chinese_and_on_a_phone_width(app, org):
+def test_the_second_factor_pages_in_chinese(app, org, frozen):
     require("leader")
     client = app.test_client()
     client.post("/lang", data={"lang": "zh_CN", "csrf_token": token(client, "/login")})
     login(client, "county_leader")
     page = client.get("/account/second-factor").get_data(as_text=True)
-    assert "双因素" in page or "第二重" in page or "身份验证器" in page
-    assert 'name="viewport"' in page
+    assert "您的角色必须使用双因素认证" in page and "设置身份验证器" in page and "添加安全密钥" in page
     t = csrf_from(page)
     setup = client.post("/account/second-factor/app", data={"action": "start", "csrf_token": t}).get_data(as_text=True)
-    assert "扫描" in setup and "data-totp-secret" in setup
-    assert PASSWORD not in setup
+    assert "在身份验证器中添加账号，扫描此二维码。" in setup and "确认并完成" in setup
+    secret = re.search(r"data-totp-secret>([^<]+)<", setup).group(1).replace(" ", "")
+    done = client.post("/account/second-factor/app", data={"action": "confirm", "code": code_at(secret),
+                                                           "csrf_token": t}).get_data(as_text=True)
+    assert "恢复码只在此时显示一次" in done
+    later(30)
+    again = app.test_client()
+    again.post("/lang", data={"lang": "zh_CN", "csrf_token": token(again, "/login")})
+    login(again, "county_leader")
+    step = again.get("/login/second-factor").get_data(as_text=True)
+    assert "验证登录" in step and "身份验证器中的验证码" in step and "手机或安全密钥丢失？" in step
+    assert "您所在网络地址" not in step and PASSWORD not in step
+
+
+def test_the_console_resets_the_security_administrators_own_second_factor(app, org, frozen):
+    client = app.test_client()
+    login(client, "secadmin")
+    enrol_app(client)
+    out = app.test_cli_runner().invoke(args=["reset-second-factor", "secadmin"])
+    assert out.exit_code == 0 and "second factor of secadmin reset" in out.output
+    assert org.user("secadmin").second_factor is None and client.get("/").status_code == 302
+    event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "auth.second_factor_reset")) \
+        .scalar_one()
+    assert event.actor_name == "console"
+    assert app.test_cli_runner().invoke(args=["reset-second-factor", "nobody"]).exit_code == 1

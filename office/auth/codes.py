@@ -38,7 +38,9 @@ from office.extensions import db
 from office.timeutil import utcnow
 
 RECOVERY_CODES = 10
-# 31 symbols without 0/o, 1/l/i: 16 of them carry 79 bits, read out and typed without confusion.
+# 31 symbols without 0/o, 1/l/i (read out and typed without confusion); 24 of them carry 118 bits, so
+# a keyed SHA-256 is enough to store them (ASVS: 112 bits or more need no password hash).
+RECOVERY_LENGTH = 24
 _ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 TOTP_STEP_SECONDS = 30
 
@@ -179,8 +181,8 @@ def new_recovery_codes(user: User, session_row: UserSession, *, ip: str = "", us
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     codes = []
     for _i in range(RECOVERY_CODES):
-        raw = "".join(secrets.choice(_ALPHABET) for _j in range(16))
-        codes.append("-".join(raw[i:i + 4] for i in range(0, 16, 4)))
+        raw = "".join(secrets.choice(_ALPHABET) for _j in range(RECOVERY_LENGTH))
+        codes.append("-".join(raw[i:i + 4] for i in range(0, RECOVERY_LENGTH, 4)))
         db.session.add(RecoveryCode(user_id=user.id, code_hash=_code_hash(raw)))
     audit.record(_actor_of(user, ip, user_agent), "auth.recovery_codes_created", object_type="user",
                  object_id=user.id, after={"count": RECOVERY_CODES})
@@ -190,7 +192,7 @@ def new_recovery_codes(user: User, session_row: UserSession, *, ip: str = "", us
 
 def use_recovery_code(user: User, code: str) -> bool:
     """Spend one recovery code (in the caller's transaction): each works once."""
-    if len(_normalise_code(code)) != 16:
+    if len(_normalise_code(code)) != RECOVERY_LENGTH:
         return False
     n = db.session.execute(update(RecoveryCode).where(
         RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _code_hash(code), RecoveryCode.used_at.is_(None))
@@ -199,7 +201,7 @@ def use_recovery_code(user: User, code: str) -> bool:
 
 
 def looks_like_recovery_code(code: str) -> bool:
-    return len(_normalise_code(code)) == 16
+    return len(_normalise_code(code)) == RECOVERY_LENGTH
 
 
 def pass_with_code(user: User, session_row: UserSession, code: str, *, ip: str = "", user_agent: str = "") -> str | None:

@@ -130,8 +130,11 @@ def security_totp():
     """Set up an authenticator app: ``start`` shows a new secret (once), ``confirm`` checks the first
     code from the app and then shows the recovery codes."""
     user, row = g.login_user, g.login_session
+    action = request.form.get("action")
     try:
-        if request.form.get("action") == "confirm":
+        if action not in ("start", "confirm"):
+            raise OfficeError(_("Unknown action."))
+        if action == "confirm":
             if codes.confirm_totp(user, row, request.form.get("code", ""), **_who()):
                 return _recovery_codes_page(first=True)
             enrolment = codes.pending_totp(user, row)

@@ -5,12 +5,13 @@ The per-name lockout (``LoginThrottle``, five failures lock the name) stops gues
 it does nothing against an address that tries one common password on every account. So every
 failed sign-in is also logged with its address (``LoginFailure``) and an address is slowed down:
 
-- the first ``LOGIN_ADDRESS_FREE_FAILURES`` failures within ``LOGIN_ADDRESS_WINDOW_MINUTES`` are
-  free (a township office behind one NAT address mistypes now and then);
+- the first ``LOGIN_ADDRESS_FREE_FAILURES`` (10) failures within ``LOGIN_ADDRESS_WINDOW_MINUTES``
+  (15) are free: a township office behind one NAT address mistypes now and then, and one person
+  who locks his own name (5 failures) never slows his colleagues down;
 - after that the address must wait ``LOGIN_DELAY_SECONDS`` after its last failure, doubling with
   each further failure up to ``LOGIN_DELAY_MAX_SECONDS``;
-- at ``LOGIN_ADDRESS_MAX_FAILURES`` failures in the window the address is refused until enough of
-  them have aged out of the window.
+- at ``LOGIN_ADDRESS_MAX_FAILURES`` (20) failures in the window the address is refused until the
+  oldest of them leaves the window.
 
 Nothing sleeps in the request: an attempt that comes too early is refused, unevaluated, with a
 message that says when to try again (a sleeping request would tie up a web worker, and a few of
