@@ -219,3 +219,39 @@ def test_the_security_administrator_sees_failures_by_address_and_user(app, org, 
     page = county.get("/admin/sign-in-failures").get_data(as_text=True)
     assert "county_leader" in page and "county_deputy" in page
     assert "prov_leader" not in page and "zhangsan" not in page
+
+
+@pytest.mark.postgres
+def test_a_burst_of_parallel_tries_from_a_slowed_address_gets_one_evaluated(app, org, clock):
+    """Eight tries at the same moment from an address that may try once now: one is evaluated, the
+    other seven are refused (the address is locked while a try of it is being checked)."""
+    import threading
+
+    from flask_babel import force_locale
+
+    from office.auth.login import LoginFailed, authenticate
+
+    for i in range(10):
+        throttle.record("failed", ATTACKER, f"earlier{i}", now=clock)
+    db.session.commit()
+    timeutil.freeze(clock + timedelta(seconds=3))  # the 2-second wait after the tenth is over
+    barrier = threading.Barrier(8)
+    results: list[str] = []
+
+    def sign_in(i: int):
+        with app.app_context(), force_locale("en"):
+            try:
+                barrier.wait()
+                authenticate(NAMES[i], SPRAYED, ip=ATTACKER)
+            except LoginFailed as exc:
+                results.append(exc.message)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=sign_in, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert results.count("Wrong user name or password.") == 1, results
+    assert results.count("Too many failed sign-ins from your network address. Try again in 4 seconds.") == 7

@@ -179,6 +179,8 @@ def test_logout_ends_a_half_open_session(app, org):
 def test_app_enrolment_shows_the_secret_once_and_stores_it_encrypted(app, org, frozen):
     client = app.test_client()
     login(client, "county_clerk")
+    page = client.get("/account/second-factor").get_data(as_text=True)
+    assert "You have no second factor" in page and "Cancel and log out" not in page  # a signed-in user
     secret, _codes = enrol_app(client)
     row = db.session.execute(select(TotpCredential)).scalar_one()
     assert secret not in row.secret and row.confirmed_at is not None

@@ -110,6 +110,7 @@ def second_factor_key():
 def _security_page(**extra):
     user, row = g.login_user, g.login_session
     return render_template("auth/security.html", user=user, passed=row.second_factor_at is not None,
+                           pending=g.get("pending_login") is not None,
                            may_enrol=factors.may_enrol(user, row), summary=factors.summary(user),
                            keys=factors.keys_of(user.id), methods=factors.methods_of(user),
                            **extra)
