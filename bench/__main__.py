@@ -114,7 +114,7 @@ WHY = {
     "distribution": "",
 }
 
-SQLITE_WHY = ("SQLite is the embedded development database; the issue's targets are for PostgreSQL, and SQLite's "
+SQLITE_WHY = ("SQLite is the embedded development database; the targets are set for PostgreSQL, and SQLite's "
               "planner has no parallel or hash aggregate to match the one GROUP BY of the floor")
 
 TODO_WHY = ("Why the to-do page and incoming list miss: their queries are indexed (a few ms of SQL for 50 rows); "

@@ -1,4 +1,4 @@
-"""PDF rendering benchmark (issue 6): ``python -m bench`` (make bench) prints and appends to bench/RESULTS.md.
+"""PDF rendering benchmark: ``python -m bench`` (make bench) prints and appends to bench/RESULTS.md.
 
 1. the 4-page notice rendered by the app end to end (input -> template -> fonts embedded) vs
    plain WeasyPrint writing the same HTML (target: at most 1.3x);

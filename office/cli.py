@@ -25,14 +25,24 @@ def init_app(app: Flask) -> None:
 
     @app.cli.command("import-divisions")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-    def import_divisions_cmd(path):
-        """Import divisions from CSV (code,name,level,parent_code): all rows or none."""
+    @click.option("--with-organs", is_flag=True,
+                  help="Then give every division without organs a government, and province, city and county "
+                       "a general office and the standard departments (as the demo does).")
+    def import_divisions_cmd(path, with_organs):
+        """Import divisions from CSV (code,name,level,parent_code[,former_code]): all rows or none."""
         _import("divisions", path)
+        if with_organs:
+            from office.demo import build_units
+
+            n = build_units()
+            db.session.commit()
+            click.echo(f"organs: {n} created")
 
     @app.cli.command("import-units")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))
     def import_units_cmd(path):
-        """Import organs from CSV (code,name,short_name,kind,function_code,division_code)."""
+        """Import organs from CSV (code,name,short_name,kind,function_code,division_code[,parent_code,
+        administers,superior_code]): all rows or none."""
         _import("units", path)
 
     @app.cli.command("demo")

@@ -17,7 +17,7 @@ from office.auth.models import Post, PostRole, User
 from office.auth.passwords import hash_password
 from office.extensions import db
 from office.org import service as org
-from office.org.models import Division, Unit, UnitKind
+from office.org.models import Division, DivisionKind, Unit, UnitKind
 
 DIVISIONS_CSV = Path(__file__).parent / "data" / "zhejiang-divisions.csv"
 DEMO_PASSWORD = "Demo@2026!"
@@ -86,25 +86,34 @@ def _stem(name: str) -> str:
 
 
 def _full_name(div: Division, by_id: dict[int, Division]) -> str:
-    """County and township organs carry their city's name: "杭州市西湖区", "杭州市西湖区转塘街道"."""
-    if div.level in ("province", "city") or div.parent_id is None:
+    """County and township organs carry their city's name: "杭州市西湖区", "杭州市西湖区转塘街道",
+    "东莞市虎门镇". A county-level unit directly under the province has its own name alone
+    ("仙桃市"), and so do its townships' organs after it ("仙桃市沙嘴街道")."""
+    parent_id = div.gb_parent_id or div.parent_id  # the name follows the division file, not a zone
+    if div.level in ("province", "city") or parent_id is None:
         return div.name
-    parent = by_id[div.parent_id]
-    if div.level == "county":
+    parent = by_id[parent_id]
+    if parent.level == "province":
+        return div.name
+    if div.level == "county" or parent.level == "city":
         return parent.name + div.name
     return _full_name(parent, by_id) + div.name
 
 
 def build_units() -> int:
-    """A government for every division; a general office and departments at province, city, county."""
-    divisions = db.session.execute(select(Division)).scalars().all()
-    by_id = {d.id: d for d in divisions}
+    """A government for every division; a general office and departments at province, city, county.
+
+    Works on any imported tree (townships under a city, county-level units under the province);
+    zones are left out: their committees are imported with ``import-units``."""
+    everything = db.session.execute(select(Division)).scalars().all()
+    by_id = {d.id: d for d in everything}
+    divisions = [d for d in everything if d.kind == DivisionKind.DIVISION]
     have = set(db.session.execute(select(Unit.code)).scalars())
     rows = []
     for d in divisions:
         full = _full_name(d, by_id)
         abbr = _stem(d.name)[0]
-        gov_name = "浙江省人民政府" if d.level == "province" else f"{full}人民政府"
+        gov_name = f"{full}人民政府"
         if d.level == "township" and d.name.endswith("街道"):
             gov_name = f"{full}办事处"
         units = [(f"{d.code}-gov", gov_name, f"{abbr}政", UnitKind.GOVERNMENT, "gov")]

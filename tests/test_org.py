@@ -36,7 +36,7 @@ def test_zhejiang_import_levels_parents_and_idempotence():
             assert d.level == "province"
             continue
         parent = by_id[d.parent_id]
-        assert depth[d.level] == depth[parent.level] + 1
+        assert depth[d.level] == depth[parent.level] + 1  # Zhejiang has all four levels everywhere
         assert d.path == parent.path + d.code + "/"
     hangzhou = service.get_division("330100")
     assert db.session.get(Division, service.get_division("330106").parent_id).code == "330100"
@@ -51,7 +51,7 @@ def test_zhejiang_import_levels_parents_and_idempotence():
     ("330199,无名县,county,339900", "line 5: unknown parent 339900"),
     ("330100,杭州市,city,330000", "line 5: duplicate code 330100 (first on line 3)"),
     ("330199,无名县,prefecture,330100", "line 5: unknown level 'prefecture'"),
-    ("330100999,越级镇,township,330100", "line 5: a township cannot sit directly under a city"),
+    ("330107,某区,county,330106", "line 5: a county cannot sit under a county"),
 ])
 def test_bad_row_imports_nothing_and_names_the_line(bad_row, message):
     csv = "code,name,level,parent_code\n330000,浙江省,province,\n330100,杭州市,city,330000\n" \
@@ -65,12 +65,12 @@ def test_bad_row_imports_nothing_and_names_the_line(bad_row, message):
 
 def test_cli_import_reports_error_and_exit_code(tmp_path, app):
     bad = tmp_path / "bad.csv"
-    bad.write_text("code,name,level,parent_code\n330000,浙江省,province,\n330101,某区,county,330000\n",
-                   encoding="utf-8")
+    bad.write_text("code,name,level,parent_code\n330000,浙江省,province,\n330100,杭州市,city,330000\n"
+                   "330101,某市,city,330100\n", encoding="utf-8")
     runner = app.test_cli_runner()
     result = runner.invoke(args=["import-divisions", str(bad)])
     assert result.exit_code == 1
-    assert "line 3: a county cannot sit directly under a province" in result.output
+    assert "line 4: a city cannot sit under a city" in result.output
     assert count_divisions() == 0
     good = runner.invoke(args=["import-divisions", str(DIVISIONS_CSV)])
     assert good.exit_code == 0 and "1489 created" in good.output

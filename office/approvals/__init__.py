@@ -36,3 +36,6 @@ def init_app(app):
         click.echo(f"{n} task(s) checked")
 
     from office.approvals import demo  # noqa: F401  (registers its demo step)
+    from office.org.paths import register_path_copies
+
+    register_path_copies(models.Flow.unit_path, models.ApprovalRequest.unit_path)

@@ -15,8 +15,9 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from office.approvals import engine, resolve
+from office.approvals import resolve, transitions
 from office.approvals.models import Task, TaskState
+from office.approvals.task_actions import _approve_locked
 from office.extensions import db
 from office.jobs.service import enqueue, job
 from office.notifications.service import notify
@@ -38,7 +39,7 @@ def _due_candidates(now: datetime) -> list[int]:
             Task.state == TaskState.OPEN, Task.due_at.isnot(None), Task.due_at <= horizon,
             or_(Task.reminded_at.is_(None), Task.overdue_notified_at.is_(None), Task.escalated_at.is_(None)))
         .order_by(Task.due_at, Task.id).limit(5000)).scalars().all()
-    return [t.id for t in tasks if _stages(t, engine._nodes(t.request)[t.node_index], now)]
+    return [t.id for t in tasks if _stages(t, transitions._nodes(t.request)[t.node_index], now)]
 
 
 def _stages(task: Task, node: dict, now: datetime) -> list[str]:
@@ -74,14 +75,14 @@ def fire_deadline(task_id: int, now: datetime | None = None) -> list[str]:
     rid = db.session.execute(select(Task.request_id).where(Task.id == task_id)).scalar_one_or_none()
     if rid is None:
         return []
-    req = engine.lock_request(rid)
-    task = engine._fresh(select(Task).where(Task.id == task_id)).scalar_one()
+    req = transitions.lock_request(rid)
+    task = transitions._fresh(select(Task).where(Task.id == task_id)).scalar_one()
     if task.state != TaskState.OPEN or task.due_at is None or req.state != "running":
         db.session.rollback()
         return []
-    node = engine._nodes(req)[task.node_index]
+    node = transitions._nodes(req)[task.node_index]
     fired: list[str] = []
-    url = engine.request_url(req.id)
+    url = transitions.request_url(req.id)
     stages = _stages(task, node, now)
     if "remind" in stages:
         task.reminded_at = now
@@ -97,7 +98,7 @@ def fire_deadline(task_id: int, now: datetime | None = None) -> list[str]:
     if "escalate" in stages:
         task.escalated_at = now
         if node.get("timeout") == "approve":
-            engine._approve_locked(req, task, engine.SYSTEM, task.on_behalf_of_id,
+            _approve_locked(req, task, transitions.SYSTEM, task.on_behalf_of_id,
                                    _("Approved automatically after the deadline."), kind="timeout_approve")
             fired.append("auto_approve")
         else:
@@ -105,11 +106,11 @@ def fire_deadline(task_id: int, now: datetime | None = None) -> list[str]:
             if target is not None:
                 notify([target], "deadline", _("Overdue approval escalated to you: %(title)s", title=req.title),
                        url=url, unit_id=req.unit_id)
-            engine._timeline(req, "escalate", engine.SYSTEM, task=task, detail={"to": target})
-            engine._audit(engine.SYSTEM, "escalate", req, None, {"task": task.id, "to": target})
+            transitions._timeline(req, "escalate", transitions.SYSTEM, task=task, detail={"to": target})
+            transitions._audit(transitions.SYSTEM, "escalate", req, None, {"task": task.id, "to": target})
             fired.append("escalate")
     if fired and "auto_approve" not in fired:
-        engine._timeline(req, "deadline", engine.SYSTEM, task=task, detail={"fired": fired})
+        transitions._timeline(req, "deadline", transitions.SYSTEM, task=task, detail={"fired": fired})
     db.session.commit()
     return fired
 

@@ -7,17 +7,16 @@ from sqlalchemy import select
 from office.auth.models import User
 from office.auth.service import principal_leader, users_with_role
 from office.extensions import db
-from office.org.models import LEVEL_ORDER, Unit, UnitKind
-from office.org.service import ancestor_paths, vertical_line_up
+from office.org import service as org
+from office.org.models import LEVEL_ORDER, Unit
+from office.org.service import vertical_line_up
 
 
 def government_chain(unit: Unit) -> list[Unit]:
-    """The governments from the unit's own division upwards (nearest first)."""
-    paths = ancestor_paths(unit.path)
-    rows = db.session.execute(
-        select(Unit).where(Unit.path.in_(paths), Unit.kind == UnitKind.GOVERNMENT, Unit.active.is_(True))
-    ).scalars().all()
-    return sorted(rows, key=lambda u: len(u.path), reverse=True)
+    """The organs above the unit on the real tree, nearest first: the governments of its division
+    and of every division above it (whatever the number of levels), or for a vertically managed
+    unit its line (see ``org.government_chain``)."""
+    return org.government_chain(unit)
 
 
 def _chain(unit: Unit, line: str) -> list[Unit]:

@@ -1,7 +1,8 @@
 """Approval engine (审批): the public service API other modules and the views use.
 
-The implementation is split: ``flows`` (templates), ``resolve`` (assignees), ``engine`` (requests
-and actions), ``deadlines``, ``signatures``, ``queries`` (lists and allowed actions), ``subjects``
+The implementation is split: ``flows`` (templates), ``resolve`` (assignees), ``engine`` (the public
+actions, gathered from ``request_actions``, ``task_actions`` and ``access``; ``transitions`` is the
+node state machine they share), ``deadlines``, ``signatures``, ``queries`` (lists and allowed actions), ``subjects``
 (the subject registry) and ``standalone`` (请示件).
 """
 

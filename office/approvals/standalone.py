@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from office import storage
 from office.actor import Actor
-from office.approvals import engine, queries
+from office.approvals import engine, queries, transitions
 from office.approvals.models import ApprovalRequest, RequestState, StandaloneAttachment, StandaloneRequest
 from office.approvals.subjects import register_subject
 from office.audit import service as audit
@@ -144,7 +144,7 @@ def _own_returned(actor: Actor, request_id: int, version) -> tuple[ApprovalReque
     req = engine.lock_request(request_id)
     if req.subject_type != SUBJECT or req.requester_id != actor.user_id:
         raise PermissionDenied(_("Only the requester may change the attachments."))
-    engine._check_version(req, version)
+    transitions._check_version(req, version)
     if req.state != RequestState.RETURNED:
         raise ValidationError(_("Attachments can only be changed while the request is back with you."))
     return req, get_item(req.subject_id)
@@ -158,7 +158,7 @@ def add_attachments(actor: Actor, request_id: int, files, *, version=None, commi
         raise ValidationError(_("Choose a file."))
     req, item = _own_returned(actor, request_id, version)
     rows = _attach(actor, item, checked)
-    engine._bump(req)
+    transitions._bump(req)
     if commit:
         db.session.commit()
     return rows
@@ -173,7 +173,7 @@ def remove_attachment(actor: Actor, request_id: int, attachment_id: int, *, vers
     db.session.delete(att)
     audit.record(actor, "approvals.detach", object_type="approval_standalone", object_id=item.id,
                  before={"attachment": att.id, "name": att.name, "sha256": att.sha256}, unit_id=item.unit_id)
-    engine._bump(req)
+    transitions._bump(req)
     if commit:
         db.session.commit()
 

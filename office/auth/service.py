@@ -330,3 +330,13 @@ def principal_leader(unit_id: int) -> User | None:
     """The unit's leader of the highest rank (正职 before 副职)."""
     rows = users_with_role(unit_id, Role.LEADER)
     return rows[0][0] if rows else None
+
+
+def people_of(unit_id: int) -> list[tuple[User, Post]]:
+    """The active people with a post in a unit (the organisation directory), leaders by rank first."""
+    rows = db.session.execute(
+        select(User, Post).join(Post, Post.user_id == User.id)
+        .where(Post.unit_id == unit_id, User.active.is_(True))
+        .order_by(Post.rank.is_(None), Post.rank, User.name, User.id)
+    ).all()
+    return [(u, p) for u, p in rows]

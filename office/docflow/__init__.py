@@ -1,4 +1,4 @@
-"""Document flow (公文流转), issue 4: drafting to archive under the 2012 Regulations on Handling
+"""Document flow (公文流转): drafting to archive under the 2012 Regulations on Handling
 Official Documents of Party and Government Organs; distribution across the levels with a status tree
 down to the townships; receiving, handling and forwarding; search; attachments; archive packages.
 
@@ -23,3 +23,6 @@ def init_app(app):
     register_card(app, "documents", title=_l("Open incoming documents of my unit"), order=30,
                   count=receiving.open_count, endpoint="docflow.incoming")
     register_todo(app, "docflow", receiving.all_todo, count=receiving.all_todo_count)
+    from office.org.paths import register_path_copies
+
+    register_path_copies(models.Document.path, models.Receipt.path, models.ArchiveRecord.path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from flask_babel import gettext as _
@@ -189,3 +190,13 @@ def log(actor: Actor, doc_id: int, action: str, detail: str = "", *, receipt_id:
 def format_number(prefix: str, year: int, seq: int) -> str:
     """``浙政发〔2026〕12号``: 〔〕 brackets, full year, no zero padding."""
     return f"{prefix}〔{year}〕{seq}号"
+
+
+def fingerprint(doc: Document) -> str:
+    """What makes a change substantive: text (whitespace ignored), type, issuers, recipients, files."""
+    norm = lambda s: re.sub(r"\s+", "", s or "")  # noqa: E731
+    parts = [doc.doc_type, norm(doc.title), norm(doc.body),
+             ",".join(str(i.unit_id) for i in doc.issuers),
+             ",".join(sorted(f"{r.role}:{r.unit_id}" for r in doc.recipients)),
+             ",".join(a.sha256 for a in doc.attachments)]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()

@@ -4,8 +4,6 @@ sign-off (签发), re-check (复核), seal (用印); revisions and their differe
 from __future__ import annotations
 
 import difflib
-import hashlib
-import re
 from datetime import date
 
 from flask import current_app
@@ -13,11 +11,14 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from office.actor import Actor
+from office.docflow import signoff as adapter
 from office.docflow.common import (
     actor_unit,
     acts_for,
     check_version,
     commit,
+    fingerprint,
+    get_document,
     log,
     own_document,
     refresh_tokens,
@@ -33,7 +34,7 @@ from office.docflow.models import (
     DocumentRecipient,
     DocumentRevision,
 )
-from office.errors import PermissionDenied, ValidationError
+from office.errors import Conflict, PermissionDenied, ValidationError
 from office.extensions import db
 from office.org import service as org
 from office.org.models import LEVEL_ORDER, Unit, UnitKind
@@ -62,13 +63,12 @@ def allowed_sensitivity() -> tuple[str, ...]:
 
 
 def expand_group(key: str, lead: Unit) -> list[Unit]:
+    """A named group relative to the lead unit, on the real tree: "one level below" is the divisions
+    directly under the lead's (东莞市: its towns; 海南省: its cities and its counties)."""
     depth = LEVEL_ORDER.index(lead.level) if lead.level in LEVEL_ORDER else 0
     below = [lv.value for lv in LEVEL_ORDER[depth + 1:]]
     if key == "subordinate_governments":
-        if not below:
-            return []
-        return list(db.session.execute(org.units_under(lead.path, kind=UnitKind.GOVERNMENT,
-                                                       level=below[0])).scalars())
+        return list(db.session.execute(org.child_governments(lead)).scalars())
     if key in ("city_governments", "county_governments", "township_governments"):
         level = key.split("_")[0]
         if level not in below:
@@ -78,9 +78,7 @@ def expand_group(key: str, lead: Unit) -> list[Unit]:
     if key == "line_down":
         return list(db.session.execute(org.vertical_line_down(lead)).scalars())
     if key == "line_next":
-        if not below:
-            return []
-        return list(db.session.execute(org.vertical_line_down(lead).where(Unit.level == below[0])).scalars())
+        return list(db.session.execute(org.line_next(lead)).scalars())
     if key == "same_level_departments":
         return [u for u in db.session.execute(org.same_level_units(lead)).scalars()
                 if u.kind == UnitKind.DEPARTMENT and u.id != lead.id]
@@ -110,7 +108,15 @@ def resolve_recipients(specs, lead: Unit) -> list[tuple[Unit, str]]:
 
 
 def relation(lead: Unit, other: Unit) -> str:
-    """How ``other`` stands to ``lead``: "up" (a superior organ), "down" (subordinate), "across"."""
+    """How ``other`` stands to ``lead``: "up" (a superior organ), "down" (subordinate), "across".
+    A vertically managed unit's superiors are the organs of its line, not its local government."""
+    if lead.superior_id is not None or other.superior_id is not None:
+        if org.is_above(other, lead):
+            return "up"
+        if org.is_above(lead, other):
+            return "down"
+        if lead.superior_id is not None and lead.path.startswith(other.path):
+            return "across"  # its local government and the organs above it
     if other.path == lead.path:
         if lead.kind == UnitKind.GOVERNMENT and other.kind != UnitKind.GOVERNMENT:
             return "down"
@@ -139,6 +145,15 @@ def derive_direction(doc: Document) -> str:
     return "across" if rels else "down"
 
 
+def skipped_organs(lead: Unit, target: Unit) -> list[Unit]:
+    """The organs between ``lead`` and a superior ``target`` on the chain of command."""
+    chain = org.government_chain(lead)
+    if lead.superior_id is None:
+        return [g for g in chain if len(target.path) < len(g.path) < len(lead.path)]
+    ids = [u.id for u in chain]
+    return chain[1:ids.index(target.id)] if target.id in ids else []
+
+
 def check_routing(doc: Document) -> None:
     """The routing rules of the 2012 regulations (Articles 13–16), with clear messages."""
     lead = doc.lead_unit
@@ -158,14 +173,13 @@ def check_routing(doc: Document) -> None:
             raise ValidationError(_("An upward document may not be copied to subordinate organs."))
         target = mains[0].unit
         cc_paths = {c.unit.path for c in ccs}
-        skipped = [p for p in org.ancestor_paths(lead.path) if len(target.path) < len(p) < len(lead.path)]
-        for p in skipped:
-            if p not in cc_paths:
-                names = db.session.execute(select(Unit.name).where(Unit.path == p, Unit.kind ==
-                                                                   UnitKind.GOVERNMENT)).scalars().first()
+        # The levels in between on the real chain (a town of 东莞 has none below the city; a
+        # vertically managed unit's are the organs of its line).
+        for organ in skipped_organs(lead, target):
+            if organ.path not in cc_paths:
                 raise ValidationError(_("An upward document may not skip a level: copy it to the skipped "
                                         "organ (%(name)s) or send it to your direct superior.",
-                                        name=names or p))
+                                        name=organ.name))
     if doc.doc_type == "请示":
         if direction != "up" or rels != ["up"]:
             raise ValidationError(_("A request (请示) goes to one superior organ only: one main recipient, "
@@ -182,16 +196,6 @@ def check_routing(doc: Document) -> None:
 
 
 # --- saving ------------------------------------------------------------------------------------
-
-
-def fingerprint(doc: Document) -> str:
-    """What makes a change substantive: text (whitespace ignored), type, issuers, recipients, files."""
-    norm = lambda s: re.sub(r"\s+", "", s or "")  # noqa: E731
-    parts = [doc.doc_type, norm(doc.title), norm(doc.body),
-             ",".join(str(i.unit_id) for i in doc.issuers),
-             ",".join(sorted(f"{r.role}:{r.unit_id}" for r in doc.recipients)),
-             ",".join(a.sha256 for a in doc.attachments)]
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
 def _validate_fields(data: dict) -> None:
@@ -264,8 +268,6 @@ def create_draft(actor: Actor, *, doc_type: str, title: str, body: str = "", lea
         raise ValidationError(_("Joint issuance is only possible among organs of the same level."))
     reply_to = None
     if reply_to_id:
-        from office.docflow.common import get_document
-
         reply_to = get_document(actor, int(reply_to_id))
     doc = Document(doc_type=doc_type, title=title.strip(), body=body or "", lead_unit_id=lead.id,
                    lead_unit=lead, path=lead.path, drafter_id=actor.user_id, drafter_name=actor.name,
@@ -345,7 +347,6 @@ def _move(actor: Actor, doc: Document, state: str, action: str, **after) -> Docu
 
 def _to_signoff(actor: Actor, doc: Document, action: str, **after) -> Document:
     """Into SIGNOFF: the sign-off is sent to the leader as an approval request (office.approvals)."""
-    from office.docflow import signoff as adapter
 
     before = doc.state
     doc.state = DocState.SIGNOFF
@@ -358,8 +359,6 @@ def _to_signoff(actor: Actor, doc: Document, action: str, **after) -> Document:
 
 def _require(doc: Document, *states: str) -> None:
     if doc.state not in states:
-        from office.errors import Conflict
-
         raise Conflict(_("This step is not possible now: the document is %(state)s.", state=doc.state))
 
 
@@ -398,8 +397,6 @@ def review(actor: Actor, doc_id: int, *, approve: bool, reason: str = "", versio
 
 def countersign(actor: Actor, doc_id: int, *, opinion: str = "", version=None) -> Document:
     """会签 by a leader of a co-issuing organ; when all have signed the document goes to sign-off."""
-    from office.docflow.common import get_document
-
     doc = get_document(actor, doc_id, lock=True)
     check_version(doc, version)
     _require(doc, DocState.COUNTERSIGN)
@@ -410,8 +407,6 @@ def countersign(actor: Actor, doc_id: int, *, opinion: str = "", version=None) -
         raise PermissionDenied(_("A leader of the co-issuing organ countersigns."))
     issuer = mine[0]
     if issuer.countersigned_at is not None:
-        from office.errors import Conflict
-
         raise Conflict(_("Your organ has already countersigned."))
     issuer.countersigned_by_id, issuer.countersigned_name = actor.user_id, actor.name
     issuer.countersigned_at, issuer.countersign_opinion = utcnow(), opinion
@@ -425,9 +420,6 @@ def signoff(actor: Actor, doc_id: int, *, opinion: str = "", approve: bool = Tru
     """签发: the leader's decision on the sign-off approval request (office.approvals), taken here for the
     API and the demo; the leader normally decides in his Approvals to-do. The opinion, name, date and
     signature recorded by approvals are what the document shows (see ``signoff.py``)."""
-    from office.docflow import signoff as adapter
-    from office.docflow.common import get_document
-
     doc = get_document(actor, doc_id, lock=True)
     check_version(doc, version)
     _require(doc, DocState.SIGNOFF)

@@ -1,4 +1,4 @@
-"""Adapter to the approval engine (office/approvals, issue 3) for sign-off (签发) and the leader's
+"""Adapter to the approval engine (office/approvals) for sign-off (签发) and the leader's
 instruction (批办).
 
 Two subject types are registered with ``office.approvals.subjects``:
@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from office.actor import Actor
 from office.approvals import service as approvals
+from office.docflow.common import fingerprint, log
 from office.docflow.models import DocState, Document, HandlingStep, Receipt, ReceiptState
 from office.errors import Conflict, NotFound, PermissionDenied
 from office.extensions import db
@@ -196,9 +197,6 @@ def _signoff_doc(req, *, strict: bool) -> Document | None:
 
 
 def _on_signoff_approved(req) -> None:
-    from office.docflow.common import log
-    from office.docflow.drafting import fingerprint
-
     doc = _signoff_doc(req, strict=True)
     d = _decision(req)
     doc.signoff_request_id = req.id
@@ -215,8 +213,6 @@ def _on_signoff_approved(req) -> None:
 
 def _signoff_back(action: str):
     def cb(req) -> None:
-        from office.docflow.common import log
-
         doc = _signoff_doc(req, strict=False)
         if doc is None:
             return
@@ -249,8 +245,6 @@ def _receipt_for(req) -> Receipt | None:
 
 
 def _instruction_step(req, kind: str) -> None:
-    from office.docflow.common import log
-
     r = _receipt_for(req)
     if r is None:
         if kind == "instruct":

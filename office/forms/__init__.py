@@ -17,3 +17,6 @@ def init_app(app):
                   endpoint="forms.index", order=50)
     register_todo(app, "reports", todo.provider, count=todo.count)
     from office.forms import demo  # noqa: F401  (registers its demo step)
+    from office.org.paths import register_path_copies
+
+    register_path_copies(models.ReportTask.path, models.Submission.path)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, event, func, literal_column, select
+from sqlalchemy import and_, case, event, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from office.extensions import db
@@ -53,15 +53,17 @@ class RollupRow:
     progress: Progress = field(default_factory=Progress)
 
 
-def _child_len(path: str) -> int | None:
-    """Length of a child's path: township codes have 9 digits, the others 6."""
-    depth = path.count("/")
-    if depth >= 4:
-        return None
-    return len(path) + (9 if depth == 3 else 6) + 1
+def _child_lens(path: str) -> list[int]:
+    """Lengths of the children's paths of the division at ``path`` (one per code length among
+    them): a city's children are counties (6-digit codes) or, in 东莞 and 中山, towns (9 digits);
+    none for a township. Each child division is one group, whatever its rank."""
+    from office.org.service import child_code_lengths
+
+    return [len(path) + n + 1 for n in child_code_lengths(path)]
 
 
-def _aggregate(task: ReportTask, path: str, group_len: int | None) -> dict[tuple[str, int], Agg]:
+def _aggregate(task: ReportTask, path: str, group_len: int | None,
+               exact: str | None = None) -> dict[tuple[str, int], Agg]:
     """{(group path, element id): Agg} over the task's reporting units under ``path``."""
     els = form_elements(task.template_version)
     extra = {c for e in els.values() if e.aggregation == Aggregation.RATIO for c in (e.numerator_code,
@@ -81,7 +83,7 @@ def _aggregate(task: ReportTask, path: str, group_len: int | None) -> dict[tuple
              .join(DataValue, and_(DataValue.unit_id == Submission.unit_id, DataValue.period == period,
                                    DataValue.element_id.in_(ids)))
              .where(Submission.task_id == task.id, Submission.kind == "leaf", *_under(task, path),
-                    DataValue.value_num.isnot(None)))
+                    *_exact(group_len, exact), DataValue.value_num.isnot(None)))
         q = q.group_by(group, DataValue.element_id) if group is not None else q.group_by(DataValue.element_id)
         for row in db.session.execute(q):
             g = row[0] if group is not None else ""
@@ -94,6 +96,16 @@ def _under(task: ReportTask, path: str) -> list:
     """The subtree condition; none for the task's own path, which holds every reporting unit (a
     redundant range condition makes PostgreSQL misjudge the join and lose its parallel plan)."""
     return [] if path == task.path else [subtree_clause(Submission.path, path)]
+
+
+def _exact(n: int | None, exact: str | None) -> list:
+    """With children of several code lengths, each grouping takes the rows whose child segment has
+    its length (the path has a "/" right there); ``exact`` is the division's own path for the one
+    grouping that also takes its own reporting units ("" for the others)."""
+    if not n or exact is None:
+        return []
+    slash = func.substr(Submission.path, literal_column(str(int(n))), literal_column("1")) == "/"
+    return [or_(slash, Submission.path == exact)] if exact else [slash]
 
 
 def _group(n: int | None):
@@ -123,7 +135,8 @@ def _value(el, aggs: dict[tuple[str, int], Agg], g: str, by_code) -> float | Non
             Aggregation.MAX: a.max}.get(agg)
 
 
-def _progress(task: ReportTask, path: str, group_len: int | None) -> dict[str, Progress]:
+def _progress(task: ReportTask, path: str, group_len: int | None,
+              exact: str | None = None) -> dict[str, Progress]:
     group = _group(group_len)
     done = Submission.state.in_([SubmissionState.SUBMITTED, SubmissionState.APPROVED])
     cols = [func.count(), func.sum(case((done, 1), else_=0)),
@@ -131,7 +144,8 @@ def _progress(task: ReportTask, path: str, group_len: int | None) -> dict[str, P
             func.sum(case((and_(done, Submission.submitted_at <= task.deadline), 1), else_=0))]
     if group is not None:
         cols.insert(0, group)
-    q = select(*cols).where(Submission.task_id == task.id, Submission.kind == "leaf", *_under(task, path))
+    q = select(*cols).where(Submission.task_id == task.id, Submission.kind == "leaf", *_under(task, path),
+                            *_exact(group_len, exact))
     if group is not None:
         q = q.group_by(group)
     out = {}
@@ -144,30 +158,38 @@ def _progress(task: ReportTask, path: str, group_len: int | None) -> dict[str, P
 
 
 def rollup(task: ReportTask, path: str) -> RollupRow:
-    """The whole subtree under ``path``: one row of aggregated values and its progress."""
-    n = _child_len(path)
-    if n is None:
+    """The whole subtree under ``path``: one row of aggregated values and its progress. Every
+    reporting unit lies on one path, so it counts once: a township handed to a development zone
+    counts under the zone (and the city and province above it), not in the county it came from."""
+    lens = _child_lens(path)
+    if not lens:
         return _rows(task, path, None)[0]
-    aggs, progress = _grouped(task, path, n)
+    aggs, progress = _grouped(task, path, lens)
     return _rows(task, path, None, (_total(aggs), {"": sum_progress(progress.values())}))[0]
 
 
 def drilldown(task: ReportTask, path: str) -> list[RollupRow]:
     """One row per child division of ``path`` that has reporting units in the task."""
-    n = _child_len(path)
-    if n is None:
+    lens = _child_lens(path)
+    if not lens:
         return []
-    return _rows(task, path, n, _grouped(task, path, n))
+    return _rows(task, path, lens, _grouped(task, path, lens))
 
 
 _MEMO = "forms.rollup"
 
 
-def _grouped(task: ReportTask, path: str, n: int):
+def _grouped(task: ReportTask, path: str, lens: list[int]):
     memo = db.session.info.setdefault(_MEMO, {})
-    key = (task.id, path, n)
+    key = (task.id, path, tuple(lens))
     if key not in memo:
-        memo[key] = (_aggregate(task, path, n), _progress(task, path, n))
+        aggs: dict = {}
+        progress: dict = {}
+        for i, n in enumerate(lens):
+            exact = (path if i == 0 else "") if len(lens) > 1 else None
+            aggs.update(_aggregate(task, path, n, exact=exact))
+            progress.update(_progress(task, path, n, exact=exact))
+        memo[key] = (aggs, progress)
     return memo[key]
 
 

@@ -2,6 +2,7 @@
 
 
 def init_app(app):
-    from office.org import api, models  # noqa: F401
+    from office.org import api, models, views  # noqa: F401
 
     app.register_blueprint(api.bp)
+    app.register_blueprint(views.bp)

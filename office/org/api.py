@@ -37,10 +37,11 @@ def units():
 
 @bp.get("/divisions/<code>/children")
 @login_required
-@api_doc("The divisions directly under one (GB/T 2260 code)",
-         response=obj(items=arr(obj(code=STR, name=STR, level=STR))))
+@api_doc("The divisions and zones directly under one in the tree of administration (GB/T 2260 code)",
+         response=obj(items=arr(obj(code=STR, name=STR, level=STR, kind=STR))))
 def division_children(code: str):
     d = db.session.execute(select(Division).where(Division.code == code)).scalar_one_or_none()
     if d is None:
         raise NotFound("Not found.")
-    return jsonify(items=[{"code": c.code, "name": c.name, "level": c.level} for c in service.children(d)])
+    return jsonify(items=[{"code": c.code, "name": c.name, "level": c.level, "kind": c.kind}
+                          for c in service.children(d)])

@@ -16,8 +16,13 @@ PUBLIC = {"static", "auth.login", "auth.logout", "web.set_language", "web.health
 
 # Shared by design across units, still without any record data of another county:
 SHARED = {
-    # the administrative division tree (GB/T 2260 codes and names) is public geography
+    # the administrative division tree (GB/T 2260 codes and names) is public geography, and so is
+    # the directory of organs; the people of an organ are shown only within scope
     "org_api.division_children",
+    "org.index",
+    "org.children",
+    "org.division",
+    "org.unit",
     # the form catalogue is one for the whole province; catalogue administrators of any unit manage it
     "forms.template_edit",
     "forms.template_export",
@@ -49,6 +54,8 @@ PARAMS = {
     ("forms_api", "sub_id"): ["submission"],
     ("forms", "code"): ["template"],
     ("org_api", "code"): ["division"],
+    ("org", "code"): ["division"],
+    ("org", "unit_id"): ["unit"],
     ("docflow", "doc_id"): ["doc", "draft"],
     ("docflow_api", "doc_id"): ["doc", "draft"],
     ("docflow", "att_id"): ["doc_attachment"],

@@ -1,15 +1,15 @@
 """Sign-in: second factor (authenticator app, security keys, recovery codes, per-role policy), the
 second-factor state of a session, and the log of failed sign-ins the address throttle counts.
 
-Revision ID: 0013_auth_second_factor
-Revises: 0012_bench_value_unit_period
+Revision ID: 0014_auth_second_factor
+Revises: 0013_org_irregular_trees
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_auth_second_factor"
-down_revision = "0012_bench_value_unit_period"
+revision = "0014_auth_second_factor"
+down_revision = "0013_org_irregular_trees"
 branch_labels = None
 depends_on = None
 
