@@ -66,6 +66,22 @@ def init_app(app: Flask) -> None:
             click.echo(f"{k}: {v}")
         click.echo(f"demo logins use the password {DEMO_PASSWORD} (see README)")
 
+    @app.cli.command("reset-second-factor")
+    @click.argument("username")
+    def reset_second_factor_cmd(username):
+        """Remove a user's second factor (for the security administrator who lost his own): audited
+        as done by the operator at the console; the user sets up a new one at his next sign-in."""
+        from office.actor import Actor
+        from office.auth.models import User
+        from office.auth.second_factor import reset
+
+        user = db.session.execute(db.select(User).where(User.username == username.strip().lower())).scalar_one_or_none()
+        if user is None:
+            click.echo(f"no user {username}", err=True)
+            sys.exit(1)
+        before = reset(Actor.system("console"), user)
+        click.echo(f"second factor of {user.username} reset (had: {before})")
+
     @app.cli.command("audit-verify")
     def audit_verify_cmd():
         """Check the audit hash chain; name the first altered or missing event."""

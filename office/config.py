@@ -60,6 +60,24 @@ def load_config(overrides: dict | None = None) -> dict:
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int("OFFICE_SESSION_ABSOLUTE_HOURS", 12)),
         "LOGIN_MAX_FAILURES": _int("OFFICE_LOGIN_MAX_FAILURES", 5),
         "LOGIN_LOCKOUT_MINUTES": _int("OFFICE_LOGIN_LOCKOUT_MINUTES", 15),
+        # Failed sign-ins per client address (any user names) and in all: see office/auth/throttle.py.
+        "LOGIN_ADDRESS_FREE_FAILURES": _int("OFFICE_LOGIN_ADDRESS_FREE_FAILURES", 10),
+        "LOGIN_ADDRESS_MAX_FAILURES": _int("OFFICE_LOGIN_ADDRESS_MAX_FAILURES", 20),
+        "LOGIN_ADDRESS_WINDOW_MINUTES": _int("OFFICE_LOGIN_ADDRESS_WINDOW_MINUTES", 15),
+        "LOGIN_DELAY_SECONDS": _int("OFFICE_LOGIN_DELAY_SECONDS", 2),
+        "LOGIN_DELAY_MAX_SECONDS": _int("OFFICE_LOGIN_DELAY_MAX_SECONDS", 60),
+        "LOGIN_GLOBAL_FAILURES_PER_MINUTE": _int("OFFICE_LOGIN_GLOBAL_FAILURES_PER_MINUTE", 100),
+        "LOGIN_GLOBAL_DELAY_SECONDS": _int("OFFICE_LOGIN_GLOBAL_DELAY_SECONDS", 30),
+        # Reverse proxies in front of the app whose X-Forwarded-For / -Proto are believed (0: none).
+        "TRUSTED_PROXIES": _int("OFFICE_TRUSTED_PROXIES", 0),
+        # Second factor: the roles that must use one unless the security administrator decides
+        # otherwise (production: leaders and the three administrators; elsewhere none).
+        "MFA_REQUIRED_ROLES": _csv(os.environ.get(
+            "OFFICE_MFA_REQUIRED_ROLES", "leader,sys_admin,sec_admin,audit_admin" if env == "production" else "")),
+        "MFA_ISSUER": os.environ.get("OFFICE_MFA_ISSUER", "协同办公"),
+        "MFA_KEY": os.environ.get("OFFICE_MFA_KEY") or None,
+        "WEBAUTHN_RP_ID": os.environ.get("OFFICE_WEBAUTHN_RP_ID") or None,
+        "WEBAUTHN_ORIGIN": os.environ.get("OFFICE_WEBAUTHN_ORIGIN") or None,
         "PASSWORD_MIN_LENGTH": _int("OFFICE_PASSWORD_MIN_LENGTH", 10),
         "PASSWORD_MIN_CLASSES": _int("OFFICE_PASSWORD_MIN_CLASSES", 3),
         "PASSWORD_MAX_AGE_DAYS": _int("OFFICE_PASSWORD_MAX_AGE_DAYS", 90),

@@ -185,6 +185,14 @@ def _load_user_from_session(_request):
     live = auth.load_session(session.get("sid"))
     if live is None or not live.user.active:
         return None
+    if live.session.second_factor_at is None:
+        from office.auth.second_factor import needed
+
+        if needed(live.user):
+            # Signed in with the password only: not signed in at all until the second factor is
+            # passed. Only the second-factor pages (``second_factor_step``) see this session.
+            g.pending_login = live
+            return None
     g.user_session = live.session
     post = live.post
     g.post = post if post is not None and post.user_id == live.user.id else None
@@ -213,7 +221,7 @@ def client_ip() -> str:
 
 
 def public(view):
-    """Declare a route open to everybody (login page, health check, language switch)."""
+    """Declare a route open to everybody (login page, health check, language switch, logout)."""
     view._office_access = "public"
     return view
 
@@ -227,8 +235,12 @@ def login_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_authenticated:
+            pending = g.get("pending_login")
             if request.path.startswith("/api/"):
-                return jsonify(error=_("Please log in.")), 401
+                return jsonify(error=_("Confirm your sign-in with your second factor first.") if pending
+                               else _("Please log in.")), 401
+            if pending:
+                return redirect(second_factor_url(pending.user))
             flash(_("Please log in."), "info")
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         from office.auth.service import password_expired
@@ -240,6 +252,54 @@ def login_required(view):
 
     wrapped._office_access = "login"
     return wrapped
+
+
+def second_factor_url(user) -> str:
+    """Where a session signed in with the password only goes: the second-factor step, or the
+    set-up of a first second factor when he has none yet."""
+    if user.second_factor is None:
+        return url_for("auth.security")
+    return url_for("auth.second_factor")
+
+
+def second_factor_step(view):
+    """The second-factor pages: open to a session that passed the password only (to pass the
+    second factor, or to set up a first one) as well as to a signed-in one. The view finds the
+    person and his session row in ``g.login_user`` and ``g.login_session``."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_user.is_authenticated:
+            g.login_user, g.login_session = current_user._get_current_object(), g.user_session
+        elif g.get("pending_login"):
+            g.login_user, g.login_session = g.pending_login.user, g.pending_login.session
+        else:
+            flash(_("Please log in."), "info")
+            return redirect(url_for("auth.login"))
+        return view(*args, **kwargs)
+
+    wrapped._office_access = "second_factor"
+    return wrapped
+
+
+class TrustedProxies:
+    """Believe ``X-Forwarded-For`` / ``X-Forwarded-Proto`` only as far as ``TRUSTED_PROXIES``
+    reverse proxies set them (werkzeug's ProxyFix); with 0, the default, the peer address is the
+    client and the headers are ignored. Read per request, so a test can switch it."""
+
+    def __init__(self, app: Flask):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        self.app, self.wsgi, self.fixes = app, app.wsgi_app, {}
+        self.make = lambda n: ProxyFix(self.wsgi, x_for=n, x_proto=n)
+
+    def __call__(self, environ, start_response):
+        n = int(self.app.config.get("TRUSTED_PROXIES") or 0)
+        if n <= 0:
+            return self.wsgi(environ, start_response)
+        if n not in self.fixes:
+            self.fixes[n] = self.make(n)
+        return self.fixes[n](environ, start_response)
 
 
 def declared_access(app: Flask, endpoint: str) -> str | None:
@@ -389,6 +449,7 @@ def init_app(app: Flask) -> None:
     from office.datefmt import datetimeformat
 
     app.url_map.converters["int"] = BoundedIntConverter  # before any blueprint adds its rules
+    app.wsgi_app = TrustedProxies(app)
     app.register_blueprint(bp)
     app.jinja_env.filters["datetimeformat"] = datetimeformat
     login_manager.session_protection = "strong"

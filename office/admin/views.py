@@ -128,9 +128,12 @@ def user(user_id: int):
     actor = current_actor()
     user, post = _user_and_post(user_id)
     require_admin_scope(actor, post.unit)
+    from office.admin.security import user_second_factor
+
     return render_template("admin/user.html", user=user, posts=user.posts, roles=ROLE_LABELS,
                            may_accounts=may_administer(actor, post.unit, "accounts"),
-                           may_roles=may_administer(actor, post.unit, "roles"))
+                           may_roles=may_administer(actor, post.unit, "roles"),
+                           second_factor=user_second_factor(actor, user, post))
 
 
 @bp.post("/users/<int:user_id>/posts/<int:post_id>/roles")

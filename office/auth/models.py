@@ -1,4 +1,5 @@
-"""Tables for users, their posts in units, roles, delegations, sessions and login throttling."""
+"""Tables for users, their posts in units, roles, delegations, sessions, login throttling and the
+second factor (authenticator app, security keys, recovery codes, the per-role policy)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import enum
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from office.extensions import db
@@ -41,6 +42,8 @@ class User(UserMixin, db.Model):
     must_change_password: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The second factor offered first at sign-in ("totp" or "webauthn"); None: none enrolled.
+    second_factor: Mapped[str | None] = mapped_column(String(16))
 
     posts: Mapped[list[Post]] = relationship(back_populates="user", order_by="Post.id")
 
@@ -118,6 +121,13 @@ class UserSession(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column()
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(200))
+    # When this session passed the second factor (None: signed in with the password only).
+    second_factor_at: Mapped[datetime | None] = mapped_column()
+    second_factor_method: Mapped[str | None] = mapped_column(String(16))
+    # The pending WebAuthn challenge of this session: one use, a few minutes.
+    challenge: Mapped[str | None] = mapped_column(String(128))
+    challenge_kind: Mapped[str | None] = mapped_column(String(16))
+    challenge_at: Mapped[datetime | None] = mapped_column()
 
 
 class LoginThrottle(db.Model):
@@ -129,3 +139,76 @@ class LoginThrottle(db.Model):
     failures: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column()
     last_failure_at: Mapped[datetime | None] = mapped_column()
+
+
+class LoginFailure(db.Model):
+    """A failed or refused sign-in: the per-address and global throttles count the failed ones
+    (``kind`` "failed"); the security administrator's page lists them all."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_address_at", "address", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    address: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column()
+    unit_id: Mapped[int | None] = mapped_column()
+    # failed (wrong password or unknown name), second_factor (wrong code or key), locked (the name
+    # is locked), throttled (the address, or every address with failures, is being slowed down)
+    kind: Mapped[str] = mapped_column(String(16))
+
+
+class SecondFactorPolicy(db.Model):
+    """Whether holders of a role must use a second factor, as the security administrator set it.
+    A role without a row follows the configured default (``OFFICE_MFA_REQUIRED_ROLES``)."""
+
+    __tablename__ = "second_factor_policy"
+
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+    required: Mapped[bool] = mapped_column()
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_by_id: Mapped[int | None] = mapped_column()
+
+
+class TotpCredential(db.Model):
+    """An authenticator app (RFC 6238). The secret is stored encrypted; ``last_step`` is the time
+    step of the last accepted code, so a code is never accepted twice."""
+
+    __tablename__ = "totp_credential"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    secret: Mapped[str] = mapped_column(String(200))
+    confirmed_at: Mapped[datetime | None] = mapped_column()
+    last_step: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column()
+
+
+class WebAuthnCredential(db.Model):
+    """A security key or platform authenticator (WebAuthn): its public key and signature counter."""
+
+    __tablename__ = "webauthn_credential"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(default=0)
+    name: Mapped[str] = mapped_column(String(64), default="")
+    aaguid: Mapped[str] = mapped_column(String(36), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column()
+
+
+class RecoveryCode(db.Model):
+    """A one-time recovery code, kept as a keyed hash only."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column()

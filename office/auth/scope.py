@@ -4,7 +4,8 @@ Rules:
 - A record lies in a user's *scope* when its unit's division is in the subtree of the division of
   the unit he acts for (a county clerk sees his county and its townships). Outside scope is 404.
 - Administration (three separated duties of MLPS level 3): the system administrator manages
-  accounts, the security administrator manages roles, the audit administrator reads the audit log;
+  accounts, the security administrator manages roles and second factors (policy, reset), the
+  audit administrator reads the audit log;
   none can do the others' work. A unit administrator manages accounts and ordinary roles: of the
   whole subtree when he sits in a government or general office, of his own department otherwise.
   Inside scope but without the right role is 403.
@@ -51,17 +52,22 @@ def _admin_unit_kind(actor: Actor) -> str | None:
     return u.kind if u else None
 
 
-OPERATION_ROLES = {"accounts": "sys_admin", "roles": "sec_admin"}
+OPERATION_ROLES = {"accounts": "sys_admin", "roles": "sec_admin", "second_factor": "sec_admin"}
+# Operations of the security administrator alone (a unit administrator may not do them either).
+SECURITY_ONLY = {"second_factor"}
 
 
 def may_administer(actor: Actor, unit: Unit, operation: str = "accounts") -> bool:
-    """``operation`` is "accounts" (create, disable) or "roles" (grant, revoke)."""
+    """``operation`` is "accounts" (create, disable), "roles" (grant, revoke) or "second_factor"
+    (reset a user's second factor: the security administrator only)."""
     if actor.is_system:
         return True
     if not unit_in_scope(actor, unit):
         return False
     if actor.has_role(OPERATION_ROLES[operation]):
         return True
+    if operation in SECURITY_ONLY:
+        return False
     if actor.has_role("unit_admin"):
         if _admin_unit_kind(actor) in (UnitKind.GOVERNMENT, UnitKind.GENERAL_OFFICE):
             return True

@@ -14,10 +14,10 @@ from sqlalchemy.orm import joinedload
 
 from office.actor import Actor
 from office.audit import service as audit
+from office.auth.login import LoginFailed, authenticate  # noqa: F401 - the service's API
 from office.auth.models import (
     SEPARATED_ADMIN_ROLES,
     Delegation,
-    LoginThrottle,
     Post,
     PostRole,
     Role,
@@ -34,53 +34,8 @@ from office.timeutil import utcnow
 ALL_ROLES = {r.value for r in Role}
 
 
-class LoginFailed(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def authenticate(username: str, password: str, *, ip: str = "", user_agent: str = "") -> User:
-    """Check a login. Unknown user and wrong password fail alike; repeated failures lock the name."""
-    cfg = current_app.config
-    name = (username or "").strip().lower()[:64]
-    now = utcnow()
-    throttle = db.session.execute(
-        select(LoginThrottle).where(LoginThrottle.username == name).with_for_update()
-    ).scalar_one_or_none()
-    user = db.session.execute(select(User).where(User.username == name)).scalar_one_or_none()
-    who = Actor(user_id=user.id if user else None, name=user.name if user else name, ip=ip,
-                user_agent=user_agent)
-    if throttle and throttle.locked_until and throttle.locked_until > now:
-        minutes = max(1, int((throttle.locked_until - now).total_seconds() // 60) + 1)
-        audit.record(who, "auth.login_refused_locked", object_type="user", object_id=name)
-        db.session.commit()
-        raise LoginFailed(_("Too many failed attempts. Try again in %(m)d minutes.", m=minutes))
-    ok = verify_password(user.password_hash if user else None, password or "")
-    if not ok or not user.active:
-        if throttle is None:
-            throttle = LoginThrottle(username=name, failures=0)
-            db.session.add(throttle)
-        throttle.failures += 1
-        throttle.last_failure_at = now
-        locked = throttle.failures >= cfg["LOGIN_MAX_FAILURES"]
-        if locked:
-            throttle.locked_until = now + timedelta(minutes=cfg["LOGIN_LOCKOUT_MINUTES"])
-            throttle.failures = 0
-        audit.record(who, "auth.login_locked" if locked else "auth.login_failed",
-                     object_type="user", object_id=name)
-        db.session.commit()
-        if locked:
-            raise LoginFailed(_("Too many failed attempts. Try again in %(m)d minutes.",
-                                m=cfg["LOGIN_LOCKOUT_MINUTES"]))
-        raise LoginFailed(_("Wrong user name or password."))
-    if throttle:
-        db.session.delete(throttle)
-    return user
 
 
 def primary_post(user: User) -> Post | None:

@@ -1,4 +1,5 @@
-"""Login, logout, post switching, account (password, delegation)."""
+"""Login, logout, post switching, account (password, delegation). The second-factor pages are in
+``office/auth/second_factor_views.py``."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ from sqlalchemy import select
 from wtforms import DateField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from office.auth import service
+from office.actor import Actor
+from office.auth import second_factor, service
 from office.auth.models import Delegation, User
 from office.errors import OfficeError
 from office.extensions import db
-from office.web import client_ip, current_actor, is_safe_next, login_required, public
+from office.web import client_ip, current_actor, is_safe_next, login_required, public, second_factor_url
 
 bp = Blueprint("auth", __name__)
 
@@ -47,6 +49,8 @@ def login():
     next_url = request.args.get("next") or request.form.get("next")
     if current_user.is_authenticated and request.method == "GET":
         return redirect(next_url if is_safe_next(next_url) else url_for("workbench.index"))
+    if g.get("pending_login") and request.method == "GET":
+        return redirect(second_factor_url(g.pending_login.user))
     error = None
     if form.validate_on_submit():
         try:
@@ -65,6 +69,10 @@ def login():
             session["sid"] = service.start_session(user, service.primary_post(user), ip=client_ip(),
                                                    user_agent=request.user_agent.string or "")
             session.permanent = True
+            if second_factor.needed(user):
+                if is_safe_next(next_url):
+                    session["next"] = next_url
+                return redirect(second_factor_url(user))
             return redirect(next_url if is_safe_next(next_url) else url_for("workbench.index"))
     elif request.method == "POST":
         error = _("Enter your user name and password.")
@@ -76,7 +84,11 @@ def login():
 def logout():
     if current_user.is_authenticated:
         service.end_session(session.get("sid"), current_actor())
+    elif g.get("pending_login"):
+        user = g.pending_login.user
+        service.end_session(session.get("sid"), Actor(user_id=user.id, name=user.name, ip=client_ip()))
     session.pop("sid", None)
+    session.pop("next", None)
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -138,6 +150,7 @@ def account():
     ).scalars().all()
     acting_for = service.principals_of(current_user.id)
     return render_template("auth/account.html", form=form, dform=dform, delegations=delegations,
-                           acting_for=acting_for, today=date.today())
+                           acting_for=acting_for, today=date.today(),
+                           second_factor_methods=second_factor.methods_of(current_user))
 
 

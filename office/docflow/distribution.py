@@ -177,13 +177,21 @@ def status_tree(actor: Actor, doc_id: int) -> dict:
 
 
 def urge(actor: Actor, doc_id: int, *, message: str = "") -> int:
-    """Urge every recipient in the tree (within the actor's reach) that has not closed it yet."""
+    """Urge every recipient that has not closed it yet. Urging is the sender's duty: the clerks and
+    leaders of the issuing unit urge the whole tree, those of a unit that forwarded the document
+    the receipts it forwarded; anybody else who can see the document gets 403."""
     doc = get_document(actor, doc_id)
-    stragglers = [r for r in _tree_receipts(actor, doc) if r.state in ReceiptState.OPEN]
+    receipts = _tree_receipts(actor, doc)
     if not any(acts_for(actor, i.unit) for i in doc.issuers):
         # A forwarding unit urges the receipts it forwarded, not the original sender's.
-        mine = {r.id for r in stragglers if acts_for(actor, r.unit)}
-        stragglers = [r for r in stragglers if r.parent_receipt_id in mine]
+        mine = {r.id for r in receipts if acts_for(actor, r.unit)}
+        receipts = [r for r in receipts if r.parent_receipt_id in mine]
+        if not receipts and not actor.is_system:
+            raise PermissionDenied(_("Only the issuing unit, or a unit that forwarded the document, urges its "
+                                     "recipients."))
+    if not actor.is_system and not actor.has_role("clerk", "leader"):
+        raise PermissionDenied(_("The clerk or a leader urges the recipients."))
+    stragglers = [r for r in receipts if r.state in ReceiptState.OPEN]
     if not stragglers:
         return 0
     now = utcnow()

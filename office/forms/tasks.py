@@ -441,9 +441,18 @@ def check(sub: Submission) -> Checks:
 # --- urging and workload -----------------------------------------------------------------------
 
 
+def may_urge(actor: Actor, task: ReportTask) -> bool:
+    """Urging is the issuer's duty: a clerk or leader of the issuing unit (or of its government's
+    general office)."""
+    return actor.is_system or (acts_for(actor, task.issuing_unit) and actor.has_role("clerk", "leader"))
+
+
 def urge_late(actor: Actor, task_id: int) -> int:
-    """Notify every unit in my part of the task that has not submitted, in one action."""
+    """Notify every unit of the task that has not submitted, in one action (the issuer only:
+    404 outside the task's tree, 403 to anybody else in it)."""
     task = get_task(actor, task_id)
+    if not may_urge(actor, task):
+        raise PermissionDenied(_("Only the clerks and leaders of the issuing unit urge the units of a report."))
     path = scope_path(actor, task)
     late = list(db.session.execute(select(Submission).where(
         Submission.task_id == task.id, Submission.kind == "leaf", Submission.state.in_(OPEN),

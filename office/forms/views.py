@@ -123,7 +123,7 @@ def task(task_id: int):
     return render_template("forms/task.html", task=t, total=total, rows=rows, els=els, subs=subs, path=path,
                            base=base, division=division, charts=charts,
                            workload=tasks.workload(task_id=t.id, path=path, states=tasks.DONE), now=utcnow(),
-                           may_review=lambda s: tasks.may_review(actor, s))
+                           may_review=lambda s: tasks.may_review(actor, s), may_urge=tasks.may_urge(actor, t))
 
 
 @bp.get("/tasks/<int:task_id>/export.xlsx")
