@@ -24,6 +24,10 @@ class SubjectType:
     assignees: Callable[[Any], list[int]] | None = None
     # The summary lines of many subjects at once (one query for a whole to-do list): ids -> {id: line}.
     summaries: Callable[[list[str]], dict[str, str]] | None = None
+    # The same lines for the inbox, as a select (subject_id, line, subject, detail, urgency) over the
+    # subjects of the given ids (all when None): ``line`` is a line key the subject module
+    # registered with the inbox, translated when the to-do list is shown.
+    todo_lines: Callable[[list[str] | None], Any] | None = None
 
 
 _subjects: dict[str, SubjectType] = {}
@@ -34,12 +38,14 @@ def register_subject(key: str, *, label, summary: Callable[[str], str],
                      on_approved: Callback | None = None, on_rejected: Callback | None = None,
                      on_returned: Callback | None = None, on_withdrawn: Callback | None = None,
                      assignees: Callable[[Any], list[int]] | None = None,
-                     summaries: Callable[[list[str]], dict[str, str]] | None = None) -> None:
+                     summaries: Callable[[list[str]], dict[str, str]] | None = None,
+                     todo_lines: Callable[[list[str] | None], Any] | None = None) -> None:
     """Register a subject type. Callbacks get the ``ApprovalRequest`` and run inside the action's
-    transaction (raise to refuse it); ``summary(subject_id)`` is the line shown in to-do lists, and
-    ``summaries(subject_ids)`` (optional) gives the same lines for many subjects in one go."""
+    transaction (raise to refuse it); ``summary(subject_id)`` is the line shown in lists,
+    ``summaries(subject_ids)`` (optional) gives the same lines for many subjects in one go, and
+    ``todo_lines`` the to-do line of the approval tasks in the inbox (the request's title without it)."""
     _subjects[key] = SubjectType(key, label, summary, url, on_approved, on_rejected, on_returned,
-                                 on_withdrawn, assignees, summaries)
+                                 on_withdrawn, assignees, summaries, todo_lines)
 
 
 def get_subject(key: str) -> SubjectType | None:

@@ -300,6 +300,9 @@ def update_draft(actor: Actor, doc_id: int, *, version=None, main=None, cc=None,
     db.session.flush()
     _add_revision(actor, doc)
     log(actor, doc.id, "save", doc.title, before=before)
+    from office.approvals import service as approvals
+
+    approvals.subject_changed(adapter.SIGNOFF, doc.id)  # inbox: the leader's sign-off line shows the title
     commit()
     return doc
 

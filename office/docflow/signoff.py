@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from office.actor import Actor
 from office.approvals import service as approvals
+from office.docflow import todo
 from office.docflow.common import fingerprint, log
 from office.docflow.models import DocState, Document, HandlingStep, Receipt, ReceiptState
 from office.errors import Conflict, NotFound, PermissionDenied
@@ -187,6 +188,8 @@ def _signoff_doc(req, *, strict: bool) -> Document | None:
         return None
     doc = db.session.execute(select(Document).where(Document.id == int(req.subject_id)).with_for_update()
                              ).scalar_one_or_none()
+    if doc is not None:
+        todo.touch_document(doc.id)  # inbox: rewritten at commit, under this lock
     current = doc is not None and doc.state == DocState.SIGNOFF and doc.signoff_request_id in (None, req.id)
     if not current:
         if strict:
@@ -241,6 +244,7 @@ def _receipt_for(req) -> Receipt | None:
                            ).scalar_one_or_none()
     if r is None or r.instruction_request_id not in (None, req.id):
         return None
+    todo.touch_receipt(r.id)  # inbox: rewritten at commit, under this lock
     return r
 
 
@@ -296,12 +300,12 @@ def _summaries(kind: str):
 def register() -> None:
     approvals.register_subject(
         SIGNOFF, label=_l("Document sign-off (签发)"), summary=_summary(SIGNOFF), summaries=_summaries(SIGNOFF),
-        url=lambda sid: f"/documents/{int(sid)}", on_approved=_on_signoff_approved,
+        todo_lines=todo.signoff_lines, url=lambda sid: f"/documents/{int(sid)}", on_approved=_on_signoff_approved,
         on_returned=_signoff_back("signoff_return"), on_rejected=_signoff_back("signoff_reject"),
         on_withdrawn=_signoff_back("signoff_withdrawn"))
     approvals.register_subject(
         INSTRUCTION, label=_l("Leader's instruction (批办)"), summary=_summary(INSTRUCTION),
-        summaries=_summaries(INSTRUCTION),
+        summaries=_summaries(INSTRUCTION), todo_lines=todo.instruction_lines,
         url=lambda sid: f"/documents/receipts/{int(sid)}",
         on_approved=lambda req: _instruction_step(req, "instruct"),
         on_returned=lambda req: _instruction_step(req, "instruct_return"),

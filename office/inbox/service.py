@@ -1,0 +1,372 @@
+"""The inbox (待办): one table of every module's to-do items, and the service the modules call.
+
+A module registers each kind of record that gives to-do items (``register_source``): a function
+that builds the statements yielding the record's current open items (the columns of ``COLUMNS``)
+from the module's own tables, for the records a filter picks. When a record changes, the module
+calls ``touch(source_type, record_id)`` (it does so where it locks the record); at commit, in the
+same transaction and under the same row lock, the inbox recomputes the touched records' items and
+writes the difference: new items opened, changed ones updated, the others ended (state "done").
+``flask inbox-rebuild`` runs the same statements over every record (see ``rebuild``).
+
+The to-do page, its count and the workbench counts each read the table in one statement over its
+two indexes: the actor's own items (under his current post, or under any post), his unit's items
+for the roles of his post, and the items of the leaders he stands in for (代理) today.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import has_request_context
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Integer,
+    String,
+    cast,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from office.actor import Actor
+from office.extensions import db
+from office.inbox.models import DONE, OPEN, UNDATED, InboxItem
+from office.timeutil import utcnow
+
+# The columns a source's statements yield, by label.
+KEY = ("source_id", "item", "user_id", "unit_id", "role_group")
+VALUES = ("delegable", "kind", "line", "subject", "detail", "url", "urgency", "urged_at", "due_at", "since",
+          "rank", "seq")
+COLUMNS = KEY + VALUES
+ANY_ROLE = "*"
+CHUNK = 500  # records per statement when many are touched at once
+
+
+# --- registries --------------------------------------------------------------------------------
+
+
+@dataclass
+class Source:
+    key: str
+    module: str
+    id_column: object  # the record's primary key column (the rebuild walks it in ranges)
+    statements: Callable  # (filter on id_column, or None for every record) -> list of selects
+
+
+@dataclass
+class Line:
+    pattern: Callable[[], str]  # the translated line with %(name)s fields, built once a request
+    args: Callable[[str, str], dict] | None = None  # (subject, detail) -> the fields
+
+
+_sources: dict[str, Source] = {}
+_lines: dict[str, Line] = {}
+_groups: dict[str, frozenset[str]] = {ANY_ROLE: frozenset()}
+
+
+def register_source(key: str, *, module: str, id_column, statements: Callable) -> None:
+    """``statements(where)`` returns the selects of the open items of the records for which
+    ``where(id_column)`` holds (every record when ``where`` is None), each yielding ``COLUMNS``
+    (``columns()`` fills the ones a select leaves out)."""
+    _sources[key] = Source(key, module, id_column, statements)
+
+
+def sources() -> list[Source]:
+    return list(_sources.values())
+
+
+def register_line(key: str, pattern: Callable[[], str], args: Callable[[str, str], dict] | None = None) -> None:
+    """A line shown on the to-do list: ``pattern()`` % fields; the fields are ``t``/``title`` (the
+    item's subject) and ``u`` (its detail) unless ``args(subject, detail)`` gives them."""
+    _lines[key] = Line(pattern, args)
+
+
+def role_group(*roles: str) -> str:
+    """The audience key for everyone holding one of ``roles`` in a unit (kept for the read side)."""
+    key = ",".join(sorted(roles))
+    _groups[key] = frozenset(roles)
+    return key
+
+
+def _groups_of(actor: Actor) -> list[str]:
+    return [key for key, roles in _groups.items() if key == ANY_ROLE or roles & actor.roles]
+
+
+def columns(**given) -> list:
+    """The select list of a source statement: ``given`` expressions labelled, the rest defaulted
+    (a person's item under any post, no detail, no due date)."""
+    defaults = {"item": literal("", String), "user_id": literal(0, Integer), "unit_id": literal(0, Integer),
+                "role_group": literal("", String), "delegable": literal(False, Boolean),
+                "detail": literal("", String), "urgency": literal("", String),
+                "urged_at": cast(null(), DateTime), "due_at": cast(null(), DateTime),
+                "rank": literal(0, Integer), "seq": literal(0, Integer)}
+    unknown = set(given) - set(COLUMNS)
+    if unknown:
+        raise ValueError(f"unknown inbox columns {sorted(unknown)}")
+    out = []
+    for name in COLUMNS:
+        expr = given.get(name, defaults.get(name))
+        if expr is None:
+            raise ValueError(f"inbox column {name} is required")
+        if not hasattr(expr, "label"):
+            expr = literal(expr)
+        out.append(expr.label(name))
+    return out
+
+
+def text_id(column):
+    """A record id as text (URLs and item keys built in SQL)."""
+    return cast(column, String)
+
+
+# --- writing: touched records are recomputed at commit -----------------------------------------
+
+
+_TOUCHED = "inbox_touched"
+
+
+def touch(source_type: str, *ids) -> None:
+    """The records ``ids`` of ``source_type`` change in this transaction: their items are
+    recomputed when it commits (call it where the record is locked)."""
+    if source_type not in _sources:
+        raise KeyError(f"no inbox source {source_type}")
+    touched = db.session.info.setdefault(_TOUCHED, {})
+    touched.setdefault(source_type, set()).update(int(i) for i in ids if i is not None)
+
+
+def touch_query(source_type: str, ids_select) -> None:
+    """``touch`` for the records a select of ids returns (many records changed in bulk)."""
+    touch(source_type, *db.session.execute(ids_select).scalars())
+
+
+def _on_before_commit(session: Session) -> None:
+    touched = session.info.pop(_TOUCHED, None)
+    while touched:
+        for source_type, ids in touched.items():
+            if ids:
+                sync(source_type, ids, session=session)
+        # A recomputation never touches records itself; this is for callbacks run meanwhile.
+        touched = session.info.pop(_TOUCHED, None)
+
+
+def _on_transaction_end(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_TOUCHED, None)  # rolled back (or committed): nothing left to write
+
+
+def install(session_class=Session) -> None:
+    from sqlalchemy import event
+
+    if not event.contains(session_class, "before_commit", _on_before_commit):
+        event.listen(session_class, "before_commit", _on_before_commit)
+        event.listen(session_class, "after_transaction_end", _on_transaction_end)
+
+
+def _chunks(ids: Iterable[int], size: int = CHUNK):
+    ids = sorted(set(ids))
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]
+
+
+def computed(source: Source, where, session=None, conn=None) -> dict[tuple, tuple]:
+    """{key: values} of the open items the source's statements give for ``where``."""
+    run = (conn or session or db.session).execute
+    out: dict[tuple, tuple] = {}
+    for stmt in source.statements(where):
+        for row in run(stmt):
+            m = row._mapping
+            out[tuple(m[k] for k in KEY)] = tuple(_norm(k, m[k]) for k in VALUES)
+    return out
+
+
+def _norm(name: str, value):
+    if name == "delegable":
+        return bool(value)
+    if name in ("detail", "urgency", "subject") and value is None:
+        return ""
+    return value
+
+
+def stored(source_type: str, where, session=None) -> dict[tuple, tuple]:
+    """{key: (row id, values)} of the open rows of the source's records for ``where``."""
+    run = (session or db.session).execute
+    cols = [getattr(InboxItem, k) for k in KEY + VALUES]
+    rows = run(select(InboxItem.id, *cols).where(InboxItem.source_type == source_type, InboxItem.state == OPEN,
+                                                 where(InboxItem.source_id)))
+    return {tuple(r[1:1 + len(KEY)]): (r[0], tuple(_norm(k, v) for k, v in zip(VALUES, r[1 + len(KEY):],
+                                                                                strict=True)))
+            for r in rows}
+
+
+@dataclass
+class Diff:
+    opened: list[tuple] = field(default_factory=list)  # (key, values)
+    changed: list[tuple] = field(default_factory=list)  # (row id, key, old values, new values)
+    ended: list[tuple] = field(default_factory=list)  # (row id, key, values)
+
+    def __bool__(self) -> bool:
+        return bool(self.opened or self.changed or self.ended)
+
+
+def diff(want: dict, have: dict) -> Diff:
+    d = Diff()
+    for key, values in want.items():
+        if key not in have:
+            d.opened.append((key, values))
+        elif have[key][1] != values:
+            d.changed.append((have[key][0], key, have[key][1], values))
+    d.ended = [(row_id, key, values) for key, (row_id, values) in have.items() if key not in want]
+    return d
+
+
+def _row(source: Source, key: tuple, values: tuple) -> dict:
+    row = dict(zip(KEY, key, strict=True)) | dict(zip(VALUES, values, strict=True))
+    row.update(module=source.module, source_type=source.key, state=OPEN,
+               due_sort=row["due_at"] or UNDATED)
+    return row
+
+
+def apply(source: Source, d: Diff, session=None) -> None:
+    run = (session or db.session).execute
+    if d.ended:
+        run(update(InboxItem).where(InboxItem.id.in_([r[0] for r in d.ended]))
+            .values(state=DONE, closed_at=utcnow()))
+    for row_id, _key, _old, new in d.changed:
+        values = dict(zip(VALUES, new, strict=True))
+        run(update(InboxItem).where(InboxItem.id == row_id).values(**values, due_sort=values["due_at"] or UNDATED))
+    if d.opened:
+        run(insert(InboxItem), [_row(source, key, values) for key, values in d.opened])
+
+
+def sync(source_type: str, ids, session=None) -> Diff:
+    """Recompute the items of the records ``ids`` and write the difference (in the caller's
+    transaction). ``touch`` makes this happen at commit; call it directly only in bulk jobs."""
+    source = _sources[source_type]
+    total = Diff()
+    for chunk in _chunks(ids):
+        def where(col, chunk=chunk):
+            return col.in_(chunk)
+
+        d = diff(computed(source, where, session), stored(source_type, where, session))
+        apply(source, d, session)
+        total.opened += d.opened
+        total.changed += d.changed
+        total.ended += d.ended
+    return total
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+@dataclass
+class TodoItem:
+    """One entry of the to-do list (待办)."""
+
+    module: str
+    title: str
+    url: str
+    created_at: datetime | None = None
+    due_at: datetime | None = None
+    kind: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+_ORDER = ("due_sort", "since", "rank", "seq")
+
+
+def _audiences(actor: Actor) -> list:
+    """The conditions of the rows the actor sees, one per index range: his own items under his
+    post and under any post, his unit's items for each role group his post matches, and the
+    delegable items of the leaders he acts for today (代理)."""
+    from office.auth.service import principal_ids
+
+    if actor.user_id is None:
+        return []
+    out = [(InboxItem.user_id == actor.user_id, InboxItem.unit_id == 0)]
+    if actor.unit_id is not None:
+        out.append((InboxItem.user_id == actor.user_id, InboxItem.unit_id == actor.unit_id))
+        out += [(InboxItem.unit_id == actor.unit_id, InboxItem.role_group == key) for key in _groups_of(actor)]
+    out.append((InboxItem.user_id.in_(principal_ids(actor.user_id, utcnow().date())), InboxItem.unit_id == 0,
+                InboxItem.delegable.is_(True)))
+    return out
+
+
+def _union(actor: Actor, cols, *, limit: int | None = None, module: str | None = None):
+    parts = []
+    for where in _audiences(actor):
+        q = select(*cols).where(InboxItem.state == OPEN, *where)
+        if module is not None:
+            q = q.where(InboxItem.module == module)
+        if limit is not None:
+            q = q.order_by(*[getattr(InboxItem, c) for c in _ORDER]).limit(limit)
+        parts.append(select(*q.subquery().c))
+    return union_all(*parts).subquery("inbox") if parts else None
+
+
+_LIST_COLUMNS = (InboxItem.id, InboxItem.module, InboxItem.kind, InboxItem.line, InboxItem.subject,
+                 InboxItem.detail, InboxItem.url, InboxItem.due_at, InboxItem.since, InboxItem.source_type,
+                 InboxItem.source_id, InboxItem.item, InboxItem.urgency, InboxItem.due_sort, InboxItem.rank,
+                 InboxItem.seq)
+
+
+def rows(actor: Actor, limit: int, offset: int = 0, *, module: str | None = None) -> list:
+    """The actor's open items ``offset`` to ``offset + limit`` in to-do order (soonest due first,
+    undated after, oldest first), as rows: one statement."""
+    u = _union(actor, _LIST_COLUMNS, limit=offset + limit, module=module)
+    if u is None or limit <= 0:
+        return []
+    return db.session.execute(select(u).order_by(*[u.c[c] for c in _ORDER], u.c.item, u.c.id)
+                              .limit(limit).offset(offset)).all()
+
+
+def render(rows_) -> list[TodoItem]:
+    """To-do items with their lines in the current language (each pattern translated once)."""
+    patterns: dict[str, str] = {}
+    out = []
+    for r in rows_:
+        line = _lines.get(r.line)
+        if line is None:
+            title = r.subject
+        else:
+            if r.line not in patterns:
+                patterns[r.line] = line.pattern()
+            fields = line.args(r.subject, r.detail) if line.args else {"t": r.subject, "title": r.subject,
+                                                                       "u": r.detail}
+            title = patterns[r.line] % fields
+        out.append(TodoItem(module=r.module, title=title, url=r.url, created_at=r.since, due_at=r.due_at,
+                            kind=r.kind, extra={"source_type": r.source_type, "source_id": r.source_id,
+                                                "item": r.item, "urgency": r.urgency}))
+    return out
+
+
+def items(actor: Actor, limit: int = 200, offset: int = 0, *, module: str | None = None) -> list[TodoItem]:
+    return render(rows(actor, limit, offset, module=module))
+
+
+def counts(actor: Actor) -> dict[str, int]:
+    """{module: open items} for the actor, one statement (read once a request)."""
+    def build() -> dict[str, int]:
+        u = _union(actor, (InboxItem.module,))
+        if u is None:
+            return {}
+        return dict(db.session.execute(select(u.c.module, func.count()).group_by(u.c.module)).all())
+
+    if has_request_context():
+        from office.web import per_actor
+
+        return per_actor("inbox_counts", actor, build)
+    return build()
+
+
+def count(actor: Actor, module: str | None = None) -> int:
+    c = counts(actor)
+    return c.get(module, 0) if module is not None else sum(c.values())
+
