@@ -1,7 +1,7 @@
 """The inbox (待办): one table of every module's open to-do items, filled from the modules' records.
 
-The to-do page reads it through two indexes (a person's items, a unit's items for a role group),
-both in to-do order; one open row per item and audience. The upgrade fills it from the modules'
+The to-do page reads it through two partial indexes of the open items (a person's, a unit's for a
+role group), both in to-do order; one open row per item and audience. The upgrade fills it from the modules'
 current records (the same statements as ``flask inbox-rebuild``), so an upgraded system shows its
 to-dos at once.
 
@@ -46,13 +46,14 @@ def upgrade():
         sa.Column("closed_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_inbox_item")),
     )
-    op.create_index("ix_inbox_person", "inbox_item",
-                    ["user_id", "unit_id", "state", "due_sort", "since", "rank", "seq"])
-    op.create_index("ix_inbox_unit", "inbox_item",
-                    ["unit_id", "role_group", "state", "due_sort", "since", "rank", "seq"])
+    open_only = {"sqlite_where": sa.text("state = 'open'"), "postgresql_where": sa.text("state = 'open'")}
+    op.create_index("ix_inbox_person", "inbox_item", ["user_id", "unit_id", "due_sort", "since", "rank", "seq"],
+                    **open_only)
+    op.create_index("ix_inbox_unit", "inbox_item", ["unit_id", "role_group", "due_sort", "since", "rank", "seq"],
+                    **open_only)
     op.create_index("uq_inbox_open", "inbox_item",
                     ["source_type", "source_id", "item", "user_id", "unit_id", "role_group"], unique=True,
-                    sqlite_where=sa.text("state = 'open'"), postgresql_where=sa.text("state = 'open'"))
+                    **open_only)
     from office.inbox.rebuild import bulk_load
 
     bulk_load(op.get_bind())

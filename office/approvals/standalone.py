@@ -118,7 +118,7 @@ def _summaries(subject_ids: list[str]) -> dict[str, str]:
                                      .where(StandaloneRequest.id.in_([int(i) for i in subject_ids]))))
 
 
-def _todo_lines(subject_ids: list[str] | None):
+def _todo_lines(subject_ids):
     """The inbox's lines of stand-alone requests (the same as ``_lines``; the amount formatted when shown)."""
     q = select(cast(StandaloneRequest.id, String).label("subject_id"),
                case((StandaloneRequest.amount.is_(None), "approvals.request"),
@@ -127,7 +127,7 @@ def _todo_lines(subject_ids: list[str] | None):
                func.coalesce(cast(StandaloneRequest.amount, String), "").label("detail"),
                literal("").label("urgency"))
     if subject_ids is not None:
-        q = q.where(StandaloneRequest.id.in_([int(i) for i in subject_ids]))
+        q = q.where(StandaloneRequest.id.in_(subject_ids))
     return q
 
 

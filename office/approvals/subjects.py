@@ -24,10 +24,10 @@ class SubjectType:
     assignees: Callable[[Any], list[int]] | None = None
     # The summary lines of many subjects at once (one query for a whole to-do list): ids -> {id: line}.
     summaries: Callable[[list[str]], dict[str, str]] | None = None
-    # The same lines for the inbox, as a select (subject_id, line, subject, detail, urgency) over the
-    # subjects of the given ids (all when None): ``line`` is a line key the subject module
-    # registered with the inbox, translated when the to-do list is shown.
-    todo_lines: Callable[[list[str] | None], Any] | None = None
+    # The same lines for the inbox, as a select (subject_id as text, line, subject, detail, urgency)
+    # over the subjects whose integer ids a given select returns (all when None): ``line`` is a
+    # line key the subject module registered with the inbox, translated when the list is shown.
+    todo_lines: Callable[[Any], Any] | None = None
 
 
 _subjects: dict[str, SubjectType] = {}
@@ -39,7 +39,7 @@ def register_subject(key: str, *, label, summary: Callable[[str], str],
                      on_returned: Callback | None = None, on_withdrawn: Callback | None = None,
                      assignees: Callable[[Any], list[int]] | None = None,
                      summaries: Callable[[list[str]], dict[str, str]] | None = None,
-                     todo_lines: Callable[[list[str] | None], Any] | None = None) -> None:
+                     todo_lines: Callable[[Any], Any] | None = None) -> None:
     """Register a subject type. Callbacks get the ``ApprovalRequest`` and run inside the action's
     transaction (raise to refuse it); ``summary(subject_id)`` is the line shown in lists,
     ``summaries(subject_ids)`` (optional) gives the same lines for many subjects in one go, and

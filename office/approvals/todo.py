@@ -11,11 +11,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import String, and_, func, literal, select, union_all
+from sqlalchemy import Integer, String, and_, cast, func, literal, select, union_all
 
 from office.approvals import subjects
 from office.approvals.models import ApprovalRequest, RequestState, Task, TaskState
-from office.extensions import db
 from office.inbox import service as inbox
 
 SOURCE = "approval_request"
@@ -35,25 +34,22 @@ def subject_changed(subject_type: str, subject_id) -> None:
         ApprovalRequest.state == RequestState.RUNNING))
 
 
-def _lines(ids_by_type: dict[str, list[str]] | None):
+def _lines(where):
+    """The subjects' lines (of the requests ``where`` picks) with their subject type."""
     parts = []
     for st in subjects.subject_types():
-        if st.todo_lines is None or (ids_by_type is not None and st.key not in ids_by_type):
+        if st.todo_lines is None:
             continue
-        s = st.todo_lines(None if ids_by_type is None else ids_by_type[st.key]).subquery()
+        ids = None if where is None else select(cast(ApprovalRequest.subject_id, Integer)).where(
+            ApprovalRequest.subject_type == st.key, where(ApprovalRequest.id))
+        s = st.todo_lines(ids).subquery()
         parts.append(select(literal(st.key, String).label("subject_type"), s.c.subject_id, s.c.line, s.c.subject,
                             s.c.detail, s.c.urgency))
     return union_all(*parts).subquery("subject_lines") if parts else None
 
 
 def statements(where) -> list:
-    ids_by_type = None
-    if where is not None:
-        ids_by_type = {}
-        for subject_type, subject_id in db.session.execute(
-                select(ApprovalRequest.subject_type, ApprovalRequest.subject_id).where(where(ApprovalRequest.id))):
-            ids_by_type.setdefault(subject_type, []).append(subject_id)
-    lines = _lines(ids_by_type)
+    lines = _lines(where)
     if lines is None:
         line, subject, detail, urgency = literal("approvals.title"), ApprovalRequest.title, literal(""), literal("")
     else:

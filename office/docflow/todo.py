@@ -140,14 +140,14 @@ inbox.register_line("docflow.instruction", lambda: _("Instruction (批办): %(ti
 # --- the lines of the approval subjects (sign-off, instruction) --------------------------------
 
 
-def signoff_lines(subject_ids: list[str] | None):
+def signoff_lines(subject_ids):
     q = select(cast(Document.id, String).label("subject_id"), literal("docflow.signoff").label("line"),
                Document.title.label("subject"), literal("").label("detail"), Document.urgency.label("urgency"))
-    return q.where(Document.id.in_([int(i) for i in subject_ids])) if subject_ids is not None else q
+    return q.where(Document.id.in_(subject_ids)) if subject_ids is not None else q
 
 
-def instruction_lines(subject_ids: list[str] | None):
+def instruction_lines(subject_ids):
     q = select(cast(Receipt.id, String).label("subject_id"), literal("docflow.instruction").label("line"),
                Document.title.label("subject"), literal("").label("detail"), Document.urgency.label("urgency")) \
         .join(Document, Document.id == Receipt.document_id)
-    return q.where(Receipt.id.in_([int(i) for i in subject_ids])) if subject_ids is not None else q
+    return q.where(Receipt.id.in_(subject_ids)) if subject_ids is not None else q

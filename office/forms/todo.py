@@ -104,9 +104,9 @@ inbox.register_line("forms.review", lambda: _("Review: %(t)s (%(u)s)"))
 inbox.register_line("forms.report", lambda: _("Report: %(t)s (%(u)s)"))
 
 
-def review_lines(subject_ids: list[str] | None):
+def review_lines(subject_ids):
     """The inbox's lines of report reviews in Approvals (``review._summaries``)."""
     q = select(cast(Submission.id, String).label("subject_id"), literal("forms.report").label("line"),
                ReportTask.title.label("subject"), Unit.name.label("detail"), literal("").label("urgency")) \
         .join(ReportTask, ReportTask.id == Submission.task_id).join(Unit, Unit.id == Submission.unit_id)
-    return q.where(Submission.id.in_([int(i) for i in subject_ids])) if subject_ids is not None else q
+    return q.where(Submission.id.in_(subject_ids)) if subject_ids is not None else q

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, SmallInteger, String, text
+from sqlalchemy import Index, SmallInteger, String, literal_column, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from office.extensions import db
 
 OPEN, DONE = "open", "done"
+# The open state as a constant in the SQL (not a bound value): the partial indexes serve it.
+OPEN_SQL = literal_column("'open'")
 # The sort key of an item without a due date: after every dated one.
 UNDATED = datetime(9999, 12, 31)
 
@@ -23,9 +25,12 @@ class InboxItem(db.Model):
 
     __tablename__ = "inbox_item"
     __table_args__ = (
-        # The to-do page: a person's items, and a unit's items for a role group, each in to-do order.
-        Index("ix_inbox_person", "user_id", "unit_id", "state", "due_sort", "since", "rank", "seq"),
-        Index("ix_inbox_unit", "unit_id", "role_group", "state", "due_sort", "since", "rank", "seq"),
+        # The to-do page: a person's open items, and a unit's open items for a role group, each in
+        # to-do order (ended items are not in these indexes; queries name the state as a constant).
+        Index("ix_inbox_person", "user_id", "unit_id", "due_sort", "since", "rank", "seq",
+              sqlite_where=text("state = 'open'"), postgresql_where=text("state = 'open'")),
+        Index("ix_inbox_unit", "unit_id", "role_group", "due_sort", "since", "rank", "seq",
+              sqlite_where=text("state = 'open'"), postgresql_where=text("state = 'open'")),
         # One open row per item and audience; a record's open rows are found by it.
         Index("uq_inbox_open", "source_type", "source_id", "item", "user_id", "unit_id", "role_group",
               unique=True, sqlite_where=text("state = 'open'"), postgresql_where=text("state = 'open'")),

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import DateTime, and_, delete, func, insert, literal, select
+from sqlalchemy import DateTime, delete, func, insert, literal, select
 
 from office.extensions import db
-from office.inbox.models import OPEN, UNDATED, InboxItem
-from office.inbox.service import COLUMNS, KEY, VALUES, Diff, apply, computed, diff, sources, stored
+from office.inbox.models import OPEN, OPEN_SQL, UNDATED, InboxItem
+from office.inbox.service import BY_RANGE, COLUMNS, KEY, VALUES, Diff, apply, computed, diff, sources, stored
 
 RANGE = 20_000  # records compared at a time
 
@@ -34,7 +34,7 @@ def _ranges(source):
               db.session.execute(select(func.max(InboxItem.source_id))
                                  .where(InboxItem.source_type == source.key)).scalar() or 0)
     for lo in range(0, top + 1, RANGE):
-        yield lambda col, lo=lo: and_(col >= lo, col < lo + RANGE)
+        yield {"inbox_lo": lo, "inbox_hi": lo + RANGE}
 
 
 def _sample(kind: str, key: tuple, values: tuple | None = None) -> str:
@@ -50,9 +50,9 @@ def run(*, write: bool) -> list[SourceReport]:
     reports = []
     for source in sources():
         rep = SourceReport(source.key)
-        for where in _ranges(source):
-            want = computed(source, where)
-            d: Diff = diff(want, stored(source.key, where))
+        for params in _ranges(source):
+            want = computed(source, BY_RANGE, params)
+            d: Diff = diff(want, stored(source.key, BY_RANGE, params))
             rep.open_rows += len(want)
             rep.missing += len(d.opened)
             rep.changed += len(d.changed)
@@ -72,16 +72,15 @@ def run(*, write: bool) -> list[SourceReport]:
 
 def bulk_load(conn=None) -> int:
     """Replace every open item by the modules' state in one INSERT ... SELECT per source statement
-    (ended items stay). ``conn``: the connection to use (the migration's); else the session's.
-    The caller commits."""
+    (ended items stay); returns how many open rows there are. ``conn``: the connection to use
+    (the migration's); else the session's. The caller commits."""
     run_ = (conn or db.session).execute
-    run_(delete(InboxItem).where(InboxItem.state == OPEN))
+    run_(delete(InboxItem).where(InboxItem.state == OPEN_SQL))
     names = list(COLUMNS) + ["module", "source_type", "state", "due_sort"]
-    n = 0
     for source in sources():
         for stmt in source.statements(None):
             s = stmt.subquery()
             sel = select(*[s.c[k] for k in COLUMNS], literal(source.module), literal(source.key), literal(OPEN),
                          func.coalesce(s.c.due_at, literal(UNDATED, DateTime)))
-            n += run_(insert(InboxItem).from_select(names, sel)).rowcount or 0
-    return n
+            run_(insert(InboxItem).from_select(names, sel))
+    return run_(select(func.count()).select_from(InboxItem).where(InboxItem.state == OPEN_SQL)).scalar_one()

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
 from flask import has_request_context
 from sqlalchemy import (
@@ -25,7 +26,10 @@ from sqlalchemy import (
     DateTime,
     Integer,
     String,
+    and_,
+    bindparam,
     cast,
+    exists,
     func,
     insert,
     literal,
@@ -34,11 +38,11 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from office.actor import Actor
 from office.extensions import db
-from office.inbox.models import DONE, OPEN, UNDATED, InboxItem
+from office.inbox.models import DONE, OPEN, OPEN_SQL, UNDATED, InboxItem
 from office.timeutil import utcnow
 
 # The columns a source's statements yield, by label.
@@ -148,6 +152,8 @@ def touch_query(source_type: str, ids_select) -> None:
 
 
 def _on_before_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the records may change further before the real commit
     touched = session.info.pop(_TOUCHED, None)
     while touched:
         for source_type, ids in touched.items():
@@ -176,12 +182,38 @@ def _chunks(ids: Iterable[int], size: int = CHUNK):
         yield ids[i:i + size]
 
 
-def computed(source: Source, where, session=None, conn=None) -> dict[tuple, tuple]:
-    """{key: values} of the open items the source's statements give for ``where``."""
-    run = (conn or session or db.session).execute
+# How the records to recompute are picked: by id (expanding "inbox_ids"), by id range
+# ("inbox_lo" <= id < "inbox_hi", the rebuild) or all of them. Each source's statements are built
+# once per way (building them costs more than running them); the values are bound per call.
+BY_IDS, BY_RANGE = "ids", "range"
+
+
+def _where(how: str | None):
+    if how == BY_IDS:
+        return lambda col: col.in_(bindparam("inbox_ids", expanding=True))
+    if how == BY_RANGE:
+        return lambda col: and_(col >= bindparam("inbox_lo"), col < bindparam("inbox_hi"))
+    return None
+
+
+@cache
+def _statements(source_type: str, how: str | None) -> tuple:
+    return tuple(_sources[source_type].statements(_where(how)))
+
+
+@cache
+def _stored_statement(how: str):
+    cols = [getattr(InboxItem, k) for k in KEY + VALUES]
+    return select(InboxItem.id, *cols).where(InboxItem.source_type == bindparam("inbox_source"),
+                                             InboxItem.state == OPEN_SQL, _where(how)(InboxItem.source_id))
+
+
+def computed(source: Source, how: str | None, params: dict, session=None) -> dict[tuple, tuple]:
+    """{key: values} of the open items the source's statements give for the records picked."""
+    run = (session or db.session).execute
     out: dict[tuple, tuple] = {}
-    for stmt in source.statements(where):
-        for row in run(stmt):
+    for stmt in _statements(source.key, how):
+        for row in run(stmt, params):
             m = row._mapping
             out[tuple(m[k] for k in KEY)] = tuple(_norm(k, m[k]) for k in VALUES)
     return out
@@ -195,14 +227,12 @@ def _norm(name: str, value):
     return value
 
 
-def stored(source_type: str, where, session=None) -> dict[tuple, tuple]:
-    """{key: (row id, values)} of the open rows of the source's records for ``where``."""
+def stored(source_type: str, how: str, params: dict, session=None) -> dict[tuple, tuple]:
+    """{key: (row id, values)} of the open rows of the records picked."""
     run = (session or db.session).execute
-    cols = [getattr(InboxItem, k) for k in KEY + VALUES]
-    rows = run(select(InboxItem.id, *cols).where(InboxItem.source_type == source_type, InboxItem.state == OPEN,
-                                                 where(InboxItem.source_id)))
-    return {tuple(r[1:1 + len(KEY)]): (r[0], tuple(_norm(k, v) for k, v in zip(VALUES, r[1 + len(KEY):],
-                                                                                strict=True)))
+    rows = run(_stored_statement(how), {**params, "inbox_source": source_type})
+    n = len(KEY)
+    return {tuple(r[1:1 + n]): (r[0], tuple(_norm(k, v) for k, v in zip(VALUES, r[1 + n:], strict=True)))
             for r in rows}
 
 
@@ -229,16 +259,14 @@ def diff(want: dict, have: dict) -> Diff:
 
 def _row(source: Source, key: tuple, values: tuple) -> dict:
     row = dict(zip(KEY, key, strict=True)) | dict(zip(VALUES, values, strict=True))
-    row.update(module=source.module, source_type=source.key, state=OPEN,
-               due_sort=row["due_at"] or UNDATED)
+    row.update(module=source.module, source_type=source.key, state=OPEN, due_sort=row["due_at"] or UNDATED)
     return row
 
 
 def apply(source: Source, d: Diff, session=None) -> None:
     run = (session or db.session).execute
     if d.ended:
-        run(update(InboxItem).where(InboxItem.id.in_([r[0] for r in d.ended]))
-            .values(state=DONE, closed_at=utcnow()))
+        run(update(InboxItem).where(InboxItem.id.in_([r[0] for r in d.ended])).values(state=DONE, closed_at=utcnow()))
     for row_id, _key, _old, new in d.changed:
         values = dict(zip(VALUES, new, strict=True))
         run(update(InboxItem).where(InboxItem.id == row_id).values(**values, due_sort=values["due_at"] or UNDATED))
@@ -252,10 +280,8 @@ def sync(source_type: str, ids, session=None) -> Diff:
     source = _sources[source_type]
     total = Diff()
     for chunk in _chunks(ids):
-        def where(col, chunk=chunk):
-            return col.in_(chunk)
-
-        d = diff(computed(source, where, session), stored(source_type, where, session))
+        params = {"inbox_ids": chunk}
+        d = diff(computed(source, BY_IDS, params, session), stored(source_type, BY_IDS, params, session))
         apply(source, d, session)
         total.opened += d.opened
         total.changed += d.changed
@@ -280,51 +306,76 @@ class TodoItem:
 
 
 _ORDER = ("due_sort", "since", "rank", "seq")
-
-
-def _audiences(actor: Actor) -> list:
-    """The conditions of the rows the actor sees, one per index range: his own items under his
-    post and under any post, his unit's items for each role group his post matches, and the
-    delegable items of the leaders he acts for today (代理)."""
-    from office.auth.service import principal_ids
-
-    if actor.user_id is None:
-        return []
-    out = [(InboxItem.user_id == actor.user_id, InboxItem.unit_id == 0)]
-    if actor.unit_id is not None:
-        out.append((InboxItem.user_id == actor.user_id, InboxItem.unit_id == actor.unit_id))
-        out += [(InboxItem.unit_id == actor.unit_id, InboxItem.role_group == key) for key in _groups_of(actor)]
-    out.append((InboxItem.user_id.in_(principal_ids(actor.user_id, utcnow().date())), InboxItem.unit_id == 0,
-                InboxItem.delegable.is_(True)))
-    return out
-
-
-def _union(actor: Actor, cols, *, limit: int | None = None, module: str | None = None):
-    parts = []
-    for where in _audiences(actor):
-        q = select(*cols).where(InboxItem.state == OPEN, *where)
-        if module is not None:
-            q = q.where(InboxItem.module == module)
-        if limit is not None:
-            q = q.order_by(*[getattr(InboxItem, c) for c in _ORDER]).limit(limit)
-        parts.append(select(*q.subquery().c))
-    return union_all(*parts).subquery("inbox") if parts else None
-
-
 _LIST_COLUMNS = (InboxItem.id, InboxItem.module, InboxItem.kind, InboxItem.line, InboxItem.subject,
                  InboxItem.detail, InboxItem.url, InboxItem.due_at, InboxItem.since, InboxItem.source_type,
                  InboxItem.source_id, InboxItem.item, InboxItem.urgency, InboxItem.due_sort, InboxItem.rank,
                  InboxItem.seq)
 
 
+def _audiences(in_unit: bool, groups: int) -> list:
+    """The conditions of the rows an actor sees, one per index range: his own items under any post
+    and under his current one, his unit's items for each role group his post matches, and the
+    delegable items of the leaders he acts for today (代理). Values bound per call: ``user``,
+    ``unit``, ``g0``..., ``today``."""
+    from office.auth.service import principal_ids
+
+    user = bindparam("user")
+    out = [(InboxItem.user_id == user, InboxItem.unit_id == 0)]
+    if in_unit:
+        out.append((InboxItem.user_id == user, InboxItem.unit_id == bindparam("unit")))
+        out += [(InboxItem.unit_id == bindparam("unit"), InboxItem.role_group == bindparam(f"g{i}"))
+                for i in range(groups)]
+    own = aliased(InboxItem)
+    out.append((InboxItem.user_id.in_(principal_ids(user, bindparam("today"))), InboxItem.unit_id == 0,
+                InboxItem.delegable.is_(True),
+                # an item he has himself too (two leaders standing in for each other) is listed once
+                ~exists().where(own.source_type == InboxItem.source_type, own.source_id == InboxItem.source_id,
+                                own.item == InboxItem.item, own.user_id == user, own.unit_id == 0,
+                                own.role_group == "", own.state == OPEN_SQL)))
+    return out
+
+
+def _union(cols, in_unit: bool, groups: int, *, limited: bool, by_module: bool):
+    parts = []
+    for where in _audiences(in_unit, groups):
+        q = select(*cols).where(InboxItem.state == OPEN_SQL, *where)
+        if by_module:
+            q = q.where(InboxItem.module == bindparam("module"))
+        if limited:
+            q = q.order_by(*[getattr(InboxItem, c) for c in _ORDER]).limit(bindparam("upto"))
+        parts.append(select(*q.subquery().c))
+    return union_all(*parts).subquery("inbox")
+
+
+@cache
+def _list_statement(in_unit: bool, groups: int, by_module: bool):
+    u = _union(_LIST_COLUMNS, in_unit, groups, limited=True, by_module=by_module)
+    return select(u).order_by(*[u.c[c] for c in _ORDER], u.c.item, u.c.id) \
+        .limit(bindparam("limit")).offset(bindparam("offset"))
+
+
+@cache
+def _count_statement(in_unit: bool, groups: int):
+    u = _union((InboxItem.module,), in_unit, groups, limited=False, by_module=False)
+    return select(u.c.module, func.count()).group_by(u.c.module)
+
+
+def _shape(actor: Actor) -> tuple[bool, list[str], dict]:
+    groups = _groups_of(actor) if actor.unit_id is not None else []
+    params = {"user": actor.user_id, "unit": actor.unit_id, "today": utcnow().date(),
+              **{f"g{i}": g for i, g in enumerate(groups)}}
+    return actor.unit_id is not None, groups, params
+
+
 def rows(actor: Actor, limit: int, offset: int = 0, *, module: str | None = None) -> list:
     """The actor's open items ``offset`` to ``offset + limit`` in to-do order (soonest due first,
     undated after, oldest first), as rows: one statement."""
-    u = _union(actor, _LIST_COLUMNS, limit=offset + limit, module=module)
-    if u is None or limit <= 0:
+    if actor.user_id is None or limit <= 0:
         return []
-    return db.session.execute(select(u).order_by(*[u.c[c] for c in _ORDER], u.c.item, u.c.id)
-                              .limit(limit).offset(offset)).all()
+    in_unit, groups, params = _shape(actor)
+    stmt = _list_statement(in_unit, len(groups), module is not None)
+    return db.session.execute(stmt, {**params, "module": module, "upto": offset + limit, "limit": limit,
+                                     "offset": offset}).all()
 
 
 def render(rows_) -> list[TodoItem]:
@@ -354,10 +405,10 @@ def items(actor: Actor, limit: int = 200, offset: int = 0, *, module: str | None
 def counts(actor: Actor) -> dict[str, int]:
     """{module: open items} for the actor, one statement (read once a request)."""
     def build() -> dict[str, int]:
-        u = _union(actor, (InboxItem.module,))
-        if u is None:
+        if actor.user_id is None:
             return {}
-        return dict(db.session.execute(select(u.c.module, func.count()).group_by(u.c.module)).all())
+        in_unit, groups, params = _shape(actor)
+        return dict(db.session.execute(_count_statement(in_unit, len(groups)), params).all())
 
     if has_request_context():
         from office.web import per_actor
