@@ -11,7 +11,7 @@ def init_app(app):
     from flask_babel import lazy_gettext as _l
 
     from office.approvals import api, deadlines, models, standalone, todo, views  # noqa: F401
-    from office.inbox import service as inbox
+    from office.inbox import lists as inbox
     from office.web import register_card, register_nav
 
     app.config.setdefault("APPROVALS_URGE_MINUTES", 30)

@@ -7,7 +7,7 @@ def init_app(app):
     from flask_babel import lazy_gettext as _l
 
     from office.forms import api, models, todo, views  # noqa: F401
-    from office.inbox import service as inbox
+    from office.inbox import lists as inbox
     from office.web import register_card, register_nav
 
     app.register_blueprint(views.bp)

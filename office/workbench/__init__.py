@@ -5,7 +5,7 @@ from the inbox (``office.inbox``)."""
 def init_app(app):
     from flask_babel import lazy_gettext as _l
 
-    from office.inbox import service as inbox
+    from office.inbox import lists as inbox
     from office.web import register_card, register_nav
     from office.workbench import views
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, url_for
 
-from office.inbox import service as inbox
+from office.inbox import lists as inbox
 from office.web import cards, current_actor, login_required, paging
 
 bp = Blueprint("workbench", __name__)

@@ -171,7 +171,7 @@ def test_approve_from_the_approvals_page(city_task, catalogue, client):
     assert r.status_code == 302
     assert db.session.get(Submission, s1.id).state == "approved"
     # The forms to-do no longer lists reviews that are in Approvals.
-    from office.inbox import service as inbox
+    from office.inbox import lists as inbox
 
     s2 = sub_of(city_task, catalogue.unit("330106110"))
     fill(catalogue.actor("town2_clerk"), s2, POP_TOTAL=3000, DIBAO_HH=20)

@@ -15,8 +15,8 @@ from office.auth import service as auth
 from office.docflow import service as docflow
 from office.errors import ValidationError
 from office.extensions import db
+from office.inbox import lists as inbox
 from office.inbox import rebuild
-from office.inbox import service as inbox
 from office.inbox.models import InboxItem
 from office.timeutil import utcnow
 from tests.approvals.helpers import make_flow, node, open_tasks, submit, users

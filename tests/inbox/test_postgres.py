@@ -13,7 +13,7 @@ from office.auth.models import Post
 from office.docflow import service as docflow
 from office.errors import Conflict
 from office.extensions import db
-from office.inbox import service as inbox
+from office.inbox import lists as inbox
 from office.inbox.models import OPEN, InboxItem
 from tests.approvals.helpers import make_flow, node, open_tasks, submit, users
 from tests.approvals.test_concurrency import _run_threads

@@ -421,7 +421,7 @@ def assert_lists_agree(world: World) -> None:
     """Every actor's to-do list is as long as its count, and its approvals are the ones the
     approvals module's own to-do query gives (delegation included)."""
     from office.approvals import queries
-    from office.inbox import service as inbox
+    from office.inbox import lists as inbox
 
     for actor in world.all_actors():
         items = inbox.items(actor, 10_000)
