@@ -45,8 +45,8 @@ def touch_document(*doc_ids: int) -> None:
 
 
 def touch_distribution(distribution_id: int) -> None:
-    """The receipts of a distribution (just created)."""
-    inbox.touch_query(RECEIPT, select(Receipt.id).where(Receipt.distribution_id == distribution_id))
+    """The receipts of a distribution (just created): their items are inserted in bulk at commit."""
+    inbox.created(RECEIPT, select(Receipt.id).where(Receipt.distribution_id == distribution_id))
 
 
 def acting_units():

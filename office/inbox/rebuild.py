@@ -6,11 +6,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import DateTime, delete, func, insert, literal, select
+from sqlalchemy import delete, func, select
 
 from office.extensions import db
-from office.inbox.models import OPEN, OPEN_SQL, UNDATED, InboxItem
-from office.inbox.service import BY_RANGE, COLUMNS, KEY, VALUES, Diff, apply, computed, diff, sources, stored
+from office.inbox.models import OPEN_SQL, InboxItem
+from office.inbox.service import (
+    BY_RANGE,
+    KEY,
+    VALUES,
+    Diff,
+    apply,
+    computed,
+    diff,
+    insert_from,
+    sources,
+    stored,
+)
 
 RANGE = 20_000  # records compared at a time
 
@@ -76,11 +87,7 @@ def bulk_load(conn=None) -> int:
     (the migration's); else the session's. The caller commits."""
     run_ = (conn or db.session).execute
     run_(delete(InboxItem).where(InboxItem.state == OPEN_SQL))
-    names = list(COLUMNS) + ["module", "source_type", "state", "due_sort"]
     for source in sources():
         for stmt in source.statements(None):
-            s = stmt.subquery()
-            sel = select(*[s.c[k] for k in COLUMNS], literal(source.module), literal(source.key), literal(OPEN),
-                         func.coalesce(s.c.due_at, literal(UNDATED, DateTime)))
-            run_(insert(InboxItem).from_select(names, sel))
+            run_(insert_from(source, stmt))
     return run_(select(func.count()).select_from(InboxItem).where(InboxItem.state == OPEN_SQL)).scalar_one()

@@ -22,14 +22,17 @@ from sqlalchemy import (
     Integer,
     String,
     and_,
+    any_,
     bindparam,
     cast,
+    func,
     insert,
     literal,
     null,
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from office.actor import Actor
@@ -130,7 +133,7 @@ def text_id(column):
 # --- writing: touched records are recomputed at commit -----------------------------------------
 
 
-_TOUCHED = "inbox_touched"
+_TOUCHED, _CREATED = "inbox_touched", "inbox_created"
 
 
 def touch(source_type: str, *ids) -> None:
@@ -147,17 +150,34 @@ def touch_query(source_type: str, ids_select) -> None:
     touch(source_type, *db.session.execute(ids_select).scalars())
 
 
+def created(source_type: str, ids_select) -> None:
+    """Records just created in bulk (a distribution's receipts): their items are inserted at
+    commit straight from the modules' tables (INSERT ... SELECT, no comparison: they have none yet)."""
+    if source_type not in _sources:
+        raise KeyError(f"no inbox source {source_type}")
+    new = db.session.info.setdefault(_CREATED, {})
+    new.setdefault(source_type, set()).update(db.session.execute(ids_select).scalars())
+
+
 def _on_before_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint released: the records may change further before the real commit
+    new = session.info.pop(_CREATED, None) or {}
+    for source_type, ids in new.items():
+        for chunk in _chunks(ids, 5000):
+            for stmt in _insert_statements(source_type, _dialect(session)):
+                session.execute(stmt, {"inbox_ids": chunk})
     for source_type, ids in (session.info.pop(_TOUCHED, None) or {}).items():
+        ids = ids - new.get(source_type, set())  # inserted just now from their final state
         if ids:
             sync(source_type, ids, session=session)
 
 
 def _on_transaction_end(session: Session, transaction) -> None:
     if transaction.parent is None:
-        session.info.pop(_TOUCHED, None)  # rolled back (or committed): nothing left to write
+        # rolled back (or committed): nothing left to write
+        session.info.pop(_TOUCHED, None)
+        session.info.pop(_CREATED, None)
 
 
 def install(session_class=Session) -> None:
@@ -174,13 +194,16 @@ def _chunks(ids: Iterable[int], size: int = CHUNK):
         yield ids[i:i + size]
 
 
-# How the records to recompute are picked: by id (expanding "inbox_ids"), by id range
-# ("inbox_lo" <= id < "inbox_hi", the rebuild) or all of them. Each source's statements are built
-# once per way (building them costs more than running them); the values are bound per call.
+# How the records to recompute are picked: by id ("inbox_ids"), by id range ("inbox_lo" <= id <
+# "inbox_hi", the rebuild) or all of them. Each source's statements are built once per way and
+# database (building them costs more than running them); the values are bound per call. On
+# PostgreSQL the ids go as one array (thousands of receipts of a distribution in one value).
 BY_IDS, BY_RANGE = "ids", "range"
 
 
-def _where(how: str | None):
+def _where(how: str | None, dialect: str):
+    if how == BY_IDS and dialect == "postgresql":
+        return lambda col: col == any_(bindparam("inbox_ids", type_=postgresql.ARRAY(Integer)))
     if how == BY_IDS:
         return lambda col: col.in_(bindparam("inbox_ids", expanding=True))
     if how == BY_RANGE:
@@ -188,23 +211,41 @@ def _where(how: str | None):
     return None
 
 
-@cache
-def _statements(source_type: str, how: str | None) -> tuple:
-    return tuple(_sources[source_type].statements(_where(how)))
+def _dialect(session=None) -> str:
+    return (session or db.session).get_bind().dialect.name
 
 
 @cache
-def _stored_statement(how: str):
+def _statements(source_type: str, how: str | None, dialect: str) -> tuple:
+    return tuple(_sources[source_type].statements(_where(how, dialect)))
+
+
+def insert_from(source: Source, stmt):
+    """INSERT ... SELECT of a source statement's items as open rows."""
+    s = stmt.subquery()
+    names = list(COLUMNS) + ["module", "source_type", "state", "due_sort"]
+    return insert(InboxItem.__table__).from_select(names, select(
+        *[s.c[k] for k in COLUMNS], literal(source.module), literal(source.key), literal(OPEN),
+        func.coalesce(s.c.due_at, literal(UNDATED, DateTime))))
+
+
+@cache
+def _insert_statements(source_type: str, dialect: str) -> tuple:
+    return tuple(insert_from(_sources[source_type], stmt) for stmt in _statements(source_type, BY_IDS, dialect))
+
+
+@cache
+def _stored_statement(how: str, dialect: str):
     cols = [getattr(InboxItem, k) for k in KEY + VALUES]
     return select(InboxItem.id, *cols).where(InboxItem.source_type == bindparam("inbox_source"),
-                                             InboxItem.state == OPEN_SQL, _where(how)(InboxItem.source_id))
+                                             InboxItem.state == OPEN_SQL, _where(how, dialect)(InboxItem.source_id))
 
 
 def computed(source: Source, how: str | None, params: dict, session=None) -> dict[tuple, tuple]:
     """{key: values} of the open items the source's statements give for the records picked."""
     run = (session or db.session).execute
     out: dict[tuple, tuple] = {}
-    for stmt in _statements(source.key, how):
+    for stmt in _statements(source.key, how, _dialect(session)):
         for row in run(stmt, params):
             m = row._mapping
             out[tuple(m[k] for k in KEY)] = tuple(_norm(k, m[k]) for k in VALUES)
@@ -222,7 +263,7 @@ def _norm(name: str, value):
 def stored(source_type: str, how: str, params: dict, session=None) -> dict[tuple, tuple]:
     """{key: (row id, values)} of the open rows of the records picked."""
     run = (session or db.session).execute
-    rows = run(_stored_statement(how), {**params, "inbox_source": source_type})
+    rows = run(_stored_statement(how, _dialect(session)), {**params, "inbox_source": source_type})
     n = len(KEY)
     return {tuple(r[1:1 + n]): (r[0], tuple(_norm(k, v) for k, v in zip(VALUES, r[1 + n:], strict=True)))
             for r in rows}
