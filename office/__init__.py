@@ -21,6 +21,7 @@ MODULES = [
     "office.audit",
     "office.jobs",
     "office.notifications",
+    "office.inbox",
     "office.workbench",
     "office.admin",
     "office.approvals",

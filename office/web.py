@@ -1,12 +1,11 @@
-"""Web plumbing shared by every blueprint: the acting user, registries for the navigation,
-workbench cards and to-do providers, locale, error pages, security headers, /healthz."""
+"""Web plumbing shared by every blueprint: the acting user, registries for the navigation and
+the workbench cards, locale, error pages, security headers, /healthz."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from functools import wraps
 from typing import TypeVar
 from urllib.parse import unquote, urlsplit
@@ -73,24 +72,11 @@ class Card:
     order: int = 50
 
 
-@dataclass
-class TodoItem:
-    """One entry of the unified to-do list (待办)."""
-
-    module: str
-    title: str
-    url: str
-    created_at: datetime | None = None
-    due_at: datetime | None = None
-    kind: str = ""
-    extra: dict = field(default_factory=dict)
-
-
 T = TypeVar("T")
 
 
 def _registry(app: Flask) -> dict:
-    return app.extensions.setdefault("office_registry", {"nav": {}, "cards": {}, "todo": {}})
+    return app.extensions.setdefault("office_registry", {"nav": {}, "cards": {}})
 
 
 def register_nav(app: Flask, key: str, title, endpoint: str, order: int,
@@ -103,19 +89,6 @@ def register_card(app: Flask, key: str, *, title, count: Callable[[Actor], int],
     _registry(app)["cards"][key] = Card(key, title, count, endpoint, order)
 
 
-@dataclass
-class TodoProvider:
-    items: Callable[[Actor, int], list[TodoItem]]
-    count: Callable[[Actor], int]
-
-
-def register_todo(app: Flask, key: str, provider: Callable[[Actor, int], list[TodoItem]],
-                  count: Callable[[Actor], int]) -> None:
-    """``provider(actor, limit)`` returns the actor's first ``limit`` open items in one module, in
-    to-do order (``todo_order``); ``count(actor)`` how many there are in all, without building them."""
-    _registry(app)["todo"][key] = TodoProvider(provider, count)
-
-
 def nav_items(actor: Actor) -> list[NavItem]:
     items = sorted(_registry(current_app)["nav"].values(), key=lambda i: i.order)
     return [i for i in items if i.visible(actor)]
@@ -125,32 +98,14 @@ def cards() -> list[Card]:
     return sorted(_registry(current_app)["cards"].values(), key=lambda c: c.order)
 
 
-def todo_order(item: TodoItem) -> tuple:
-    """Soonest due first; items without a due date after them, oldest first."""
-    return item.due_at is None, item.due_at or datetime.max, item.created_at or datetime.min
-
-
-def todo_items(actor: Actor, limit: int = 200, offset: int = 0) -> list[TodoItem]:
-    """The unified to-do list from ``offset``: each module gives its first ``offset + limit`` items."""
-    items: list[TodoItem] = []
-    for provider in _registry(current_app)["todo"].values():
-        items.extend(provider.items(actor, offset + limit))
-    items.sort(key=todo_order)
-    return items[offset:offset + limit]
-
-
 def per_actor(name: str, actor: Actor, build: Callable[[], T]) -> T:
-    """``build()`` once per request and actor: the to-do page asks a module for its count and its
-    items, and the workbench for its cards too; what both need is read once."""
+    """``build()`` once per request and actor: what the page chrome, the cards and the lists of one
+    request all need is read once."""
     memo = g.setdefault("_per_actor", {})
     key = (name, id(actor))
     if key not in memo or memo[key][0] is not actor:
         memo[key] = (actor, build())
     return memo[key][1]
-
-
-def todo_count(actor: Actor) -> int:
-    return sum(provider.count(actor) for provider in _registry(current_app)["todo"].values())
 
 
 PAGE_SIZE = 50

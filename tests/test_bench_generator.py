@@ -34,6 +34,13 @@ def test_tiny_dataset_serves_the_app(tmp_path):
         open_tasks = db.session.execute(select(func.count()).select_from(Task).where(
             Task.assignee_id == clerk.user_id, Task.state == "open")).scalar_one()
         assert open_tasks >= 1, "approval requests wait for the busy clerk"
+        # The to-do items of the rows loaded below the services are in the inbox, as the services
+        # would have written them.
+        from office.inbox import lists as inbox
+        from office.inbox import rebuild
+
+        assert inbox.count(clerk, "approvals") == open_tasks and inbox.count(clerk, "docflow") > 0
+        assert all(r.differences == 0 for r in rebuild.run(write=False))
 
         task = db.session.get(ReportTask, m["rollup_task_id"])
         total = rollup.rollup(task, m["province"]["path"])

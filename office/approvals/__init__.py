@@ -10,8 +10,9 @@ register callbacks through ``office.approvals.subjects``; this package imports n
 def init_app(app):
     from flask_babel import lazy_gettext as _l
 
-    from office.approvals import api, deadlines, models, standalone, views  # noqa: F401
-    from office.web import register_card, register_nav, register_todo
+    from office.approvals import api, deadlines, models, standalone, todo, views  # noqa: F401
+    from office.inbox import lists as inbox
+    from office.web import register_card, register_nav
 
     app.config.setdefault("APPROVALS_URGE_MINUTES", 30)
     app.config.setdefault("APPROVALS_MAX_ATTACHMENT_MB", 20)
@@ -20,8 +21,7 @@ def init_app(app):
     register_nav(app, "approvals", _l("Approvals"), "approvals.todo", 30,
                  visible=lambda actor: actor.user_id is not None)
     register_card(app, "approvals", title=_l("Approvals waiting for me"), order=20,
-                  count=views.card_count, endpoint="approvals.todo")
-    register_todo(app, "approvals", views.todo_provider, count=views.card_count)
+                  count=lambda actor: inbox.count(actor, todo.MODULE), endpoint="approvals.todo")
     # Every worker scans for due deadlines once a minute; each firing takes the request's row lock.
     from office.jobs.service import register_periodic
 

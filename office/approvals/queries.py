@@ -48,18 +48,6 @@ def todo_tasks(actor: Actor, limit: int = 200) -> list[Task]:
         .options(contains_eager(Task.request)).order_by(*_TODO_ORDER).limit(limit)).scalars())
 
 
-def todo_lines(actor: Actor, limit: int = 200) -> list:
-    """What a to-do line shows of the first ``limit`` open tasks, as rows (not whole tasks and
-    requests): task id, request id, subject, title, due and since."""
-    if actor.user_id is None:
-        return []
-    return db.session.execute(
-        select(Task.id, Task.request_id, ApprovalRequest.subject_type, ApprovalRequest.subject_id,
-               ApprovalRequest.title, Task.due_at, func.coalesce(Task.opened_at, Task.created_at).label("since"))
-        .join(ApprovalRequest, ApprovalRequest.id == Task.request_id).where(*_open(actor))
-        .order_by(*_TODO_ORDER).limit(limit)).all()
-
-
 def todo_count(actor: Actor) -> int:
     if actor.user_id is None:
         return 0

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from office.actor import Actor
-from office.approvals import subjects
+from office.approvals import subjects, todo
 from office.approvals.access import _hidden_or_denied, can_view, is_participant
 from office.approvals.flows import flow_usable_by, get_flow
 from office.approvals.models import ApprovalAction, ApprovalRequest, RequestState, TaskState
@@ -68,6 +68,7 @@ def start(actor: Actor, *, subject_type: str, subject_id, title: str, flow, fiel
                           created_at=now, submitted_at=now, updated_at=now)
     db.session.add(req)
     db.session.flush()
+    todo.touch(req.id)  # inbox: the first tasks' to-do items are written at commit
     _timeline(req, "submit", actor, detail={"flow": flow.key, "version": flow.current_version.number})
     _enter(req, 0, actor, set())
     _audit(actor, "submit", req, None, {**_snapshot(req), "flow": flow.key,

@@ -50,12 +50,13 @@ from office.approvals.queries import (
 from office.approvals.sheet import signature_png, who
 from office.approvals.signatures import current_signature, save_signature
 from office.approvals.subjects import get_subject, register_subject, summaries_of, summary_of
+from office.approvals.todo import subject_changed
 
 __all__ = [
     "DEFAULT_OPINION", "acting_for", "add_signer", "allowed", "approve", "available_flows", "can_view",
     "carbon_copy", "comment", "copied_to_me", "current_signature", "done_tasks", "export_flow",
     "fire_deadline", "get_flow", "get_request", "get_subject", "import_flow", "my_requests", "register_subject",
     "reject", "resubmit", "return_task", "save_flow", "save_signature", "scan_deadlines", "signature_png", "start",
-    "has_request", "subject_requests", "subjects_with_requests", "summaries_of", "summary_of", "timeline", "todo_count",
+    "has_request", "subject_changed", "subject_requests", "subjects_with_requests", "summaries_of", "summary_of", "timeline", "todo_count",
     "todo_tasks", "transfer", "urge", "validate_definition", "waiting_for", "who", "withdraw",
 ]

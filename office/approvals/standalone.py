@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import String, case, cast, func, literal, select
 
 from office import storage
 from office.actor import Actor
@@ -118,6 +118,19 @@ def _summaries(subject_ids: list[str]) -> dict[str, str]:
                                      .where(StandaloneRequest.id.in_([int(i) for i in subject_ids]))))
 
 
+def _todo_lines(subject_ids):
+    """The inbox's lines of stand-alone requests (the same as ``_lines``; the amount formatted when shown)."""
+    q = select(cast(StandaloneRequest.id, String).label("subject_id"),
+               case((StandaloneRequest.amount.is_(None), "approvals.request"),
+                    else_="approvals.request_amount").label("line"),
+               StandaloneRequest.title.label("subject"),
+               func.coalesce(cast(StandaloneRequest.amount, String), "").label("detail"),
+               literal("").label("urgency"))
+    if subject_ids is not None:
+        q = q.where(StandaloneRequest.id.in_(subject_ids))
+    return q
+
+
 def _status(event: str):
     def cb(req: ApprovalRequest) -> None:
         item = db.session.get(StandaloneRequest, int(req.subject_id))
@@ -190,5 +203,6 @@ def open_attachment(actor: Actor, request_id: int, attachment_id: int) -> tuple[
 
 
 register_subject(SUBJECT, label=_l("Stand-alone request"), summary=_summary, summaries=_summaries,
+                 todo_lines=_todo_lines,
                  on_approved=_status("approved"), on_rejected=_status("rejected"),
                  on_returned=_status("returned"), on_withdrawn=_status("withdrawn"))

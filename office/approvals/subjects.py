@@ -24,6 +24,10 @@ class SubjectType:
     assignees: Callable[[Any], list[int]] | None = None
     # The summary lines of many subjects at once (one query for a whole to-do list): ids -> {id: line}.
     summaries: Callable[[list[str]], dict[str, str]] | None = None
+    # The same lines for the inbox, as a select (subject_id as text, line, subject, detail, urgency)
+    # over the subjects whose integer ids a given select returns (all when None): ``line`` is a
+    # line key the subject module registered with the inbox, translated when the list is shown.
+    todo_lines: Callable[[Any], Any] | None = None
     # Separated duties: {user id: reason} of the people who may not decide this request (e.g. the
     # drafter of the document being signed off). The engine passes them over when it assigns a
     # step, and refuses them a task by transfer, added signer or delegation, with the reason.
@@ -60,18 +64,21 @@ def register_subject(key: str, *, label, summary: Callable[[str], str],
                      excluded: Callable[[Any], dict[int, str]] | None = None, words: dict | None = None,
                      after_decision: Callable[[Any, Any, str], tuple[str, str] | None] | None = None,
                      sheet: Callable[[Any, Any], Any] | None = None,
-                     may_view: Callable[[Any, Any], bool] | None = None) -> None:
+                     may_view: Callable[[Any, Any], bool] | None = None,
+                     todo_lines: Callable[[Any], Any] | None = None) -> None:
     """Register a subject type. Callbacks get the ``ApprovalRequest`` and run inside the action's
-    transaction (raise to refuse it); ``summary(subject_id)`` is the line shown in to-do lists, and
-    ``summaries(subject_ids)`` (optional) gives the same lines for many subjects in one go. The
-    optional ``excluded``, ``words``, ``after_decision`` and ``sheet`` are described on ``SubjectType``."""
+    transaction (raise to refuse it); ``summary(subject_id)`` is the line shown in lists,
+    ``summaries(subject_ids)`` (optional) gives the same lines for many subjects in one go, and
+    ``todo_lines`` the to-do line of the approval tasks in the inbox (the request's title without it). The
+    optional ``excluded``, ``words``, ``after_decision``, ``sheet`` and ``may_view`` are described on ``SubjectType``."""
     unknown = set(words or {}) - set(WORD_KEYS)
     if unknown:
         raise ValueError(f"unknown subject words: {sorted(unknown)}")
     _subjects[key] = SubjectType(key, label, summary, url=url, on_approved=on_approved, on_rejected=on_rejected,
                                  on_returned=on_returned, on_withdrawn=on_withdrawn, assignees=assignees,
                                  summaries=summaries, excluded=excluded, words=dict(words or {}),
-                                 after_decision=after_decision, sheet=sheet, may_view=may_view)
+                                 after_decision=after_decision, sheet=sheet, may_view=may_view,
+                                 todo_lines=todo_lines)
 
 
 def get_subject(key: str) -> SubjectType | None:

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from office.actor import Actor
-from office.approvals import expr, resolve, subjects
+from office.approvals import expr, resolve, subjects, todo
 from office.approvals.models import (
     ACTIVE_TASK_STATES,
     ApprovalAction,
@@ -61,6 +61,7 @@ def lock_request(request_id: int) -> ApprovalRequest:
         .scalar_one_or_none()
     if req is None:
         raise NotFound(_("No such approval request."))
+    todo.touch(req.id)  # inbox: the tasks' to-do items are rewritten at commit, under this lock
     return req
 
 

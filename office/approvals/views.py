@@ -16,7 +16,7 @@ from office.approvals.models import ApprovalAction, ApprovalRequest, Signature, 
 from office.auth.models import User
 from office.errors import NotFound, ValidationError
 from office.extensions import db
-from office.web import TodoItem, current_actor, login_required
+from office.web import current_actor, login_required
 
 bp = Blueprint("approvals", __name__, url_prefix="/approvals")
 
@@ -48,23 +48,6 @@ DECISION_FLASH = {"approve": _l("Approved."), "reject": _l("Rejected."), "return
 @bp.app_context_processor
 def _labels():
     return {"approval_state_labels": STATE_LABELS, "approval_action_labels": ACTION_LABELS}
-
-
-# --- registries ----------------------------------------------------------------------------------
-
-
-def card_count(actor) -> int:
-    return queries.todo_count(actor)
-
-
-def todo_provider(actor, limit: int) -> list[TodoItem]:
-    rows = queries.todo_lines(actor, limit)
-    lines = subjects.summaries_of([(r.subject_type, r.subject_id) for r in rows])
-    kind = _("Approval")  # translated once, not per row
-    url = url_for("approvals.show", request_id=0)[:-1]  # ".../approvals/" + id: the route built once
-    return [TodoItem(module="approvals", title=lines[(r.subject_type, str(r.subject_id))] or r.title,
-                     url=f"{url}{r.request_id}", created_at=r.since, due_at=r.due_at, kind=kind,
-                     extra={"task_id": r.id, "request_id": r.request_id}) for r in rows]
 
 
 # --- lists ---------------------------------------------------------------------------------------

@@ -303,6 +303,13 @@ def principals_of(delegate_id: int, on: date | None = None) -> list[User]:
     return [d.principal for d in rows]
 
 
+def principal_ids(delegate_id: int, on: date):
+    """``principals_of`` as a select of ids, for a condition inside another statement."""
+    return select(Delegation.principal_id).where(
+        Delegation.delegate_id == delegate_id, Delegation.revoked_at.is_(None), Delegation.start_date <= on,
+        Delegation.end_date >= on)
+
+
 def users_with_role(unit_id: int, role: str) -> list[tuple[User, Post]]:
     """Active users holding ``role`` in a unit, leaders by rank."""
     rows = db.session.execute(

@@ -11,8 +11,8 @@ attachments, search, archive). Sign-off (签发) and the leader's instruction (�
 def init_app(app):
     from flask_babel import lazy_gettext as _l
 
-    from office.docflow import api, demo, models, receiving, signoff, views  # noqa: F401  (signoff registers subjects)
-    from office.web import register_card, register_nav, register_todo
+    from office.docflow import api, demo, models, receiving, signoff, todo, views  # noqa: F401  (registers)
+    from office.web import register_card, register_nav
 
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
@@ -22,7 +22,6 @@ def init_app(app):
                  visible=lambda actor: actor.unit_id is not None)
     register_card(app, "documents", title=_l("Open incoming documents of my unit"), order=30,
                   count=receiving.open_count, endpoint="docflow.incoming")
-    register_todo(app, "docflow", receiving.all_todo, count=receiving.all_todo_count)
     from office.org.paths import register_path_copies
 
     register_path_copies(models.Document.path, models.Receipt.path, models.ArchiveRecord.path)

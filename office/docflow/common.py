@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from office.actor import Actor
 from office.auth.scope import path_in_scope
+from office.docflow import todo
 from office.docflow.models import DocEvent, Document, Receipt, ReceiptState
 from office.errors import Conflict, NotFound, PermissionDenied
 from office.extensions import db
@@ -128,6 +129,7 @@ def get_document(actor: Actor, doc_id: int, *, lock: bool = False) -> Document:
         doc = db.session.execute(
             select(Document).where(Document.id == doc_id).with_for_update().execution_options(
                 populate_existing=True)).scalar_one()
+        todo.touch_document(doc.id)  # inbox: its to-do items are rewritten at commit, under this lock
     return doc
 
 
@@ -155,6 +157,8 @@ def get_receipt(actor: Actor, receipt_id: int, *, act: bool = True, lock: bool =
         raise NotFound(_("Not found."))
     if act and not acts_for(actor, r.unit):
         raise PermissionDenied(_("Only the receiving unit may handle this document."))
+    if lock:
+        todo.touch_receipt(r.id)  # inbox: its to-do items are rewritten at commit, under this lock
     return r
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import insert, select, update
 
 from office.actor import Actor
 from office.auth.scope import path_in_scope
+from office.docflow import todo
 from office.docflow.common import (
     acts_for,
     check_version,
@@ -84,6 +85,7 @@ def _send(actor: Actor, doc: Document) -> Distribution:
     db.session.flush()
     rows = _receipt_rows(doc, dist, recipients, root_id=root_id, parent_receipt_id=doc.forwards_receipt_id)
     _insert_receipts(rows)
+    todo.touch_distribution(dist.id)  # inbox: the receipts to sign for
     doc.state = DocState.DISTRIBUTED
     doc.distributed_at = utcnow()
     enqueue("docflow.notify_units", unit_ids=sorted({r.unit_id for r in recipients}), kind="info",
@@ -199,6 +201,7 @@ def urge(actor: Actor, doc_id: int, *, message: str = "") -> int:
     db.session.execute(update(Receipt).where(Receipt.id.in_(ids))
                        .values(urged_at=now, urge_count=Receipt.urge_count + 1, version=Receipt.version + 1)
                        .execution_options(synchronize_session=False))
+    todo.touch_receipt(*ids)  # inbox: the items show when they were urged
     title = _("Reminder: please handle %(title)s", title=doc.title)
     enqueue("docflow.notify_units", unit_ids=sorted({r.unit_id for r in stragglers}), kind="urge",
             title=title[:200], url="/documents/incoming")
@@ -222,6 +225,7 @@ def recall(actor: Actor, doc_id: int, *, reason: str, receipt_ids=None) -> int:
                            .values(state=ReceiptState.RECALLED, return_reason=reason.strip(),
                                    version=Receipt.version + 1)
                            .execution_options(synchronize_session=False)).rowcount
+    todo.touch_receipt(*ids)  # inbox: recalled receipts leave the to-do lists
     log(actor, doc.id, "recall", f"{n}: {reason.strip()}", after={"count": n})
     commit()
     return n

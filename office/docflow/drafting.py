@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from office.actor import Actor
+from office.approvals import service as approvals
 from office.docflow.common import (
     actor_unit,
     acts_for,
@@ -31,6 +32,7 @@ from office.docflow.models import (
     DocumentRecipient,
     DocumentRevision,
 )
+from office.docflow.signoff import SIGNOFF
 from office.errors import PermissionDenied, ValidationError
 from office.extensions import db
 from office.org import service as org
@@ -309,6 +311,7 @@ def update_draft(actor: Actor, doc_id: int, *, version=None, main=None, cc=None,
     db.session.flush()
     _add_revision(actor, doc)
     log(actor, doc.id, "save", doc.title, before=before)
+    approvals.subject_changed(SIGNOFF, doc.id)  # inbox: the leader's sign-off line shows the title
     commit()
     return doc
 

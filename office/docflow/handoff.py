@@ -140,11 +140,16 @@ def message(actor: Actor, doc: Document, action: str, result=None) -> str:
 
 
 def _next_outgoing(actor: Actor, doc: Document, state: str, fits) -> Document | None:
-    from office.docflow.receiving import _outgoing_query, _params, _todo_units
+    """The first other document waiting in ``state`` in the actor's to-do list (the inbox)."""
+    from office.inbox import lists
 
-    rows = db.session.execute(_outgoing_query((state,)).where(Document.id != doc.id).limit(50),
-                              _params(actor, _todo_units(actor))).scalars().unique()
-    return next((d for d in rows if fits(actor, d)), None)
+    line = f"docflow.state.{state}"
+    for r in lists.rows(actor, 50, module="docflow"):
+        if r.source_type == "document" and r.line == line and r.source_id != doc.id:
+            other = db.session.get(Document, r.source_id)
+            if other is not None and other.state == state and fits(actor, other):
+                return other
+    return None
 
 
 SAME_KIND = {"review_pass": (DocState.REVIEW, may_review), "review_return": (DocState.REVIEW, may_review),

@@ -3,10 +3,8 @@ instruction (批办), assignment (承办), closing (办结), circulation for rea
 
 from __future__ import annotations
 
-from functools import cache
-
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, exists, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import defer
 
 from office.actor import Actor
@@ -15,7 +13,6 @@ from office.docflow.models import Document, HandlingStep, Receipt, ReceiptState
 from office.errors import Conflict, PermissionDenied, ValidationError
 from office.extensions import db
 from office.org.models import Unit
-from office.org.service import subtree_end
 from office.timeutil import utcnow
 
 
@@ -192,7 +189,7 @@ def circulate(actor: Actor, receipt_id: int, user_ids, version=None) -> int:
 
 def mark_read(actor: Actor, receipt_id: int) -> int:
     """The reader has read it (传阅 read tracking)."""
-    r = get_receipt(actor, receipt_id)
+    r = get_receipt(actor, receipt_id, lock=True)
     steps = db.session.execute(select(HandlingStep).where(
         HandlingStep.receipt_id == r.id, HandlingStep.kind == "circulate",
         HandlingStep.target_user_id == actor.user_id, HandlingStep.read_at.is_(None))).scalars().all()
@@ -242,170 +239,6 @@ def incoming_count(actor: Actor, *, state: str | None = None) -> int:
 
 def open_count(actor: Actor) -> int:
     return incoming_count(actor, state="open")
-
-
-# The columns a to-do line needs, not whole receipts: the list may hold hundreds of them.
-_LINE_COLUMNS = (Receipt.id, Receipt.state, Receipt.delivered_at, Receipt.due_at, Document.title)
-_TO_SIGN_OR_HANDLE = [ReceiptState.DELIVERED, ReceiptState.SIGNED, ReceiptState.REGISTERED]
-
-
-# The statements of the to-do list are built once per shape (building one costs more than running
-# it); the actor's values are bound per call (``_params``).
-_UNITS = bindparam("units", expanding=True)
-
-
-def _params(actor: Actor, units: list[int]) -> dict:
-    path = actor.unit_path or "/"
-    return {"units": units, "user": actor.user_id, "path": path, "path_end": subtree_end(path)}
-
-
-@cache
-def _receipt_todo_queries(clerk: bool) -> dict:
-    """The three kinds of receipt to-do, each a query in to-do order (soonest due first): receipts
-    to sign for or handle (clerks and leaders), assigned to me, circulated to me and unread."""
-    queries = {}
-    if clerk:
-        queries["receipt"] = select(*_LINE_COLUMNS).join(Document, Document.id == Receipt.document_id) \
-            .where(Receipt.unit_id.in_(_UNITS), Receipt.state.in_(_TO_SIGN_OR_HANDLE)) \
-            .order_by(Receipt.due_at.asc().nulls_last(), Receipt.id)
-    queries["assignment"] = select(*_LINE_COLUMNS).join(Document, Document.id == Receipt.document_id) \
-        .where(Receipt.unit_id.in_(_UNITS), Receipt.assignee_id == bindparam("user"),
-               Receipt.state == ReceiptState.HANDLING) \
-        .order_by(Receipt.due_at.asc().nulls_last(), Receipt.delivered_at, Receipt.id)
-    queries["circulate"] = select(*_LINE_COLUMNS).join(HandlingStep, HandlingStep.receipt_id == Receipt.id) \
-        .join(Document, Document.id == Receipt.document_id) \
-        .where(Receipt.unit_id.in_(_UNITS), HandlingStep.kind == "circulate",
-               HandlingStep.target_user_id == bindparam("user"), HandlingStep.read_at.is_(None)) \
-        .order_by(Receipt.delivered_at, Receipt.id)
-    return queries
-
-
-def _is_clerk(actor: Actor) -> bool:
-    return actor.has_role("clerk", "leader")
-
-
-def todo(actor: Actor, limit: int, units: list[int] | None = None) -> list:
-    """To-do entries: receipts to sign for (clerks), assigned to me, circulated to me unread; the
-    first ``limit`` of each kind. ``units``: the actor's ``acting_unit_ids`` when the caller has them."""
-    from office.web import TodoItem
-
-    if actor.unit_id is None:
-        return []
-    params = _params(actor, acting_unit_ids(actor) if units is None else units)
-    # Line patterns translated once, not per row; "%" fills them as gettext would.
-    sign_for_line, handle_line = _("Sign for") + ": %(t)s", _("Handle") + ": %(t)s"
-    assigned_line, read_line = _("Handle: %(t)s"), _("Read: %(t)s")
-    items = []
-    for kind, query in _receipt_todo_queries(_is_clerk(actor)).items():
-        for r in db.session.execute(query.limit(limit), params):
-            if kind == "circulate":
-                line, due = read_line, None
-            elif kind == "assignment":
-                line, due = assigned_line, r.due_at
-            else:
-                line, due = sign_for_line if r.state == ReceiptState.DELIVERED else handle_line, r.due_at
-            items.append(TodoItem(module="docflow", title=line % {"t": r.title}, url=f"/documents/receipts/{r.id}",
-                                  created_at=r.delivered_at, due_at=due, kind=kind))
-    return items
-
-
-def _outgoing_states(actor: Actor) -> tuple:
-    """The states of outgoing documents where this actor's office acts (review, countersign,
-    sign-off, number...); empty when he acts on none."""
-    from office.docflow.models import DocState
-
-    states = []
-    if actor.has_role("clerk", "staff", "leader"):
-        states += [DocState.REVIEW]
-    if actor.has_role("clerk"):
-        states += [DocState.SIGNED, DocState.CHECKED, DocState.NUMBERED, DocState.SEALED]
-    if actor.has_role("leader"):
-        states += [DocState.COUNTERSIGN]  # sign-off is in the Approvals to-do
-    return tuple(states) if actor.unit_id is not None else ()
-
-
-@cache
-def _outgoing_query(states: tuple):
-    """Outgoing documents in ``states`` of the units (the actor's own, and for a general office its
-    government's) under the actor's path, oldest change first."""
-    from office.docflow.models import DocState, DocumentIssuer, UnitDocSettings
-
-    # Separated duties: a draft in review waits for the reviewers, not for its drafter (unless his
-    # unit lets one person combine duties).
-    combined = exists().where(UnitDocSettings.unit_id.in_(_UNITS), UnitDocSettings.combine_duties.is_(True))
-    not_own_review = or_(Document.state != DocState.REVIEW, Document.drafter_id.is_(None),
-                         Document.drafter_id != bindparam("user"), combined)
-    return select(Document).options(defer(Document.body), defer(Document.search_tokens)) \
-        .join(DocumentIssuer, DocumentIssuer.document_id == Document.id) \
-        .where(DocumentIssuer.unit_id.in_(_UNITS), Document.state.in_(states),
-               Document.path >= bindparam("path"), Document.path < bindparam("path_end"), not_own_review) \
-        .order_by(Document.updated_at, Document.id)
-
-
-def _waits_for(actor: Actor, d: Document) -> bool:
-    """A countersigning document waits for this actor only if one of his units has yet to countersign."""
-    from office.docflow.models import DocState
-
-    return d.state != DocState.COUNTERSIGN or any(
-        i.position > 0 and i.countersigned_at is None and acts_for(actor, i.unit) for i in d.issuers)
-
-
-def outgoing_todo(actor: Actor, limit: int, units: list[int] | None = None) -> list:
-    """Outgoing documents waiting for this actor's step, the first ``limit`` of them."""
-    from office.docflow.words import TODO_LINES
-    from office.web import TodoItem
-
-    states = _outgoing_states(actor)
-    if not states:
-        return []
-    params = _params(actor, acting_unit_ids(actor) if units is None else units)
-    rows = db.session.execute(_outgoing_query(states).limit(limit), params).scalars().unique().all()
-    lines = {state: str(line) for state, line in TODO_LINES.items()}  # translated once, not per row
-    return [TodoItem(module="docflow", title=lines[d.state] % {"t": d.title},
-                     url=f"/documents/{d.id}", created_at=d.updated_at, kind="outgoing")
-            for d in rows if _waits_for(actor, d)]
-
-
-def _todo_units(actor: Actor) -> list[int]:
-    from office.web import per_actor
-
-    return per_actor("docflow_units", actor, lambda: acting_unit_ids(actor))
-
-
-def all_todo(actor: Actor, limit: int) -> list:
-    """The document flow's part of the unified to-do list: incoming and outgoing."""
-    units = _todo_units(actor)
-    return todo(actor, limit, units) + outgoing_todo(actor, limit, units)
-
-
-@cache
-def _count_statement(clerk: bool, states: tuple):
-    """The counts of ``all_todo``'s kinds in one statement (countersigning documents aside)."""
-    from office.docflow.models import DocState
-
-    counts = [select(func.count()).select_from(q.order_by(None).subquery()).scalar_subquery()
-              for q in _receipt_todo_queries(clerk).values()]
-    if states:
-        ids = _outgoing_query(states).order_by(None).where(Document.state != DocState.COUNTERSIGN) \
-            .with_only_columns(Document.id).subquery()
-        counts.append(select(func.count(func.distinct(ids.c.id))).scalar_subquery())
-    return select(*counts)
-
-
-def all_todo_count(actor: Actor) -> int:
-    """How many items ``all_todo`` holds in all, counted by the database in one statement
-    (countersigning documents, few, are checked one by one)."""
-    from office.docflow.models import DocState
-
-    if actor.unit_id is None:
-        return 0
-    params = _params(actor, _todo_units(actor))
-    states = _outgoing_states(actor)
-    n = sum(db.session.execute(_count_statement(_is_clerk(actor), states), params).one())
-    if DocState.COUNTERSIGN in states:
-        n += sum(_waits_for(actor, d) for d in db.session.execute(
-            _outgoing_query(states).where(Document.state == DocState.COUNTERSIGN), params).scalars().unique())
-    return n
 
 
 __all__ = ["acts_for"]

@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from office.actor import Actor
 from office.approvals import service as approvals
-from office.docflow import duties, words
+from office.docflow import duties, todo, words
 from office.docflow.common import fingerprint, log
 from office.docflow.models import DocState, Document, HandlingStep, Receipt, ReceiptState
 from office.errors import Conflict, NotFound, PermissionDenied
@@ -191,6 +191,8 @@ def _signoff_doc(req, *, strict: bool) -> Document | None:
         return None
     doc = db.session.execute(select(Document).where(Document.id == int(req.subject_id)).with_for_update()
                              ).scalar_one_or_none()
+    if doc is not None:
+        todo.touch_document(doc.id)  # inbox: rewritten at commit, under this lock
     current = doc is not None and doc.state == DocState.SIGNOFF and doc.signoff_request_id in (None, req.id)
     if not current:
         if strict:
@@ -275,6 +277,7 @@ def _receipt_for(req) -> Receipt | None:
                            ).scalar_one_or_none()
     if r is None or r.instruction_request_id not in (None, req.id):
         return None
+    todo.touch_receipt(r.id)  # inbox: rewritten at commit, under this lock
     return r
 
 
@@ -330,13 +333,13 @@ def _summaries(kind: str):
 def register() -> None:
     approvals.register_subject(
         SIGNOFF, label=_l("Document sign-off (签发)"), summary=_summary(SIGNOFF), summaries=_summaries(SIGNOFF),
-        url=lambda sid: f"/documents/{int(sid)}", on_approved=_on_signoff_approved,
+        todo_lines=todo.signoff_lines, url=lambda sid: f"/documents/{int(sid)}", on_approved=_on_signoff_approved,
         on_returned=_signoff_back("signoff_return"), on_rejected=_signoff_back("signoff_reject"),
         on_withdrawn=_signoff_back("signoff_withdrawn"), excluded=_signoff_excluded, words=words.SIGNOFF_WORDS,
         after_decision=_after_signoff, sheet=_signoff_sheet, may_view=_may_view_signoff)
     approvals.register_subject(
         INSTRUCTION, label=_l("Leader's instruction (批办)"), summary=_summary(INSTRUCTION),
-        summaries=_summaries(INSTRUCTION),
+        summaries=_summaries(INSTRUCTION), todo_lines=todo.instruction_lines,
         url=lambda sid: f"/documents/receipts/{int(sid)}",
         words=words.INSTRUCTION_WORDS, on_approved=lambda req: _instruction_step(req, "instruct"),
         on_returned=lambda req: _instruction_step(req, "instruct_return"),

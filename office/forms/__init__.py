@@ -7,15 +7,15 @@ def init_app(app):
     from flask_babel import lazy_gettext as _l
 
     from office.forms import api, models, todo, views  # noqa: F401
-    from office.web import register_card, register_nav, register_todo
+    from office.inbox import lists as inbox
+    from office.web import register_card, register_nav
 
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     register_nav(app, "reports", _l("Reports"), "forms.index", 50,
                  visible=lambda actor: bool(actor.unit_id) or actor.is_system)
-    register_card(app, "reports", title=_l("Reports to fill or review"), count=views.open_count,
-                  endpoint="forms.index", order=50)
-    register_todo(app, "reports", todo.provider, count=todo.count)
+    register_card(app, "reports", title=_l("Reports to fill or review"), endpoint="forms.index", order=50,
+                  count=lambda actor: inbox.count(actor, todo.MODULE))
     from office.forms import demo  # noqa: F401  (registers its demo step)
     from office.org.paths import register_path_copies
 

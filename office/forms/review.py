@@ -30,6 +30,7 @@ from office.audit import service as audit
 from office.auth.service import users_with_role
 from office.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from office.extensions import db
+from office.forms import todo
 from office.forms.catalogue import element_period
 from office.forms.models import DataValue, ReportTask, Submission, SubmissionState
 from office.forms.tasks import (
@@ -75,6 +76,8 @@ def _move(actor: Actor, sub: Submission, action: str, note: str = "") -> None:
     before = sub.state
     sub.state = target
     sub.version += 1
+    todo.touch(sub.id)
+    todo.touch_parent(sub)  # inbox: the roll-up above waits for this one
     audit.record(actor, f"forms.{action}", object_type="form_submission", object_id=sub.id,
                  before={"state": before}, after={"state": target, "note": note}, unit_id=sub.unit_id)
 
@@ -146,7 +149,10 @@ def _sub_for(req, lock: bool = True) -> Submission | None:
         return None
     if lock:
         q = q.with_for_update()
-    return db.session.execute(q.execution_options(populate_existing=True)).scalar_one_or_none()
+    sub = db.session.execute(q.execution_options(populate_existing=True)).scalar_one_or_none()
+    if sub is not None and lock:
+        todo.touch(sub.id)  # inbox: rewritten at commit, under this lock
+    return sub
 
 
 def _decision(req) -> tuple[Actor, str]:
@@ -211,7 +217,7 @@ def _on_withdrawn(req) -> None:
 
 
 approvals.register_subject(SUBJECT, label=_l("Report for review"), summary=_summary, summaries=_summaries,
-                           url=url_of,
+                           url=url_of, todo_lines=todo.review_lines,
                            on_approved=_on_approved, on_returned=_on_returned, on_rejected=_on_returned,
                            on_withdrawn=_on_withdrawn, assignees=_assignees)
 

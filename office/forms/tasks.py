@@ -16,7 +16,7 @@ from office.auth.models import Post, PostRole, User
 from office.auth.scope import path_in_scope
 from office.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from office.extensions import db
-from office.forms import expr
+from office.forms import expr, todo
 from office.forms.catalogue import check_period, element_period, parse_value, previous_period
 from office.forms.models import (
     FormTemplate,
@@ -86,6 +86,8 @@ def get_submission(actor: Actor, sub_id: int, *, lock: bool = False) -> Submissi
     sub = db.session.execute(q).scalar_one_or_none()
     if sub is None or not path_in_scope(actor, sub.path):
         raise NotFound(_("Not found."))
+    if lock:
+        todo.touch(sub.id)  # inbox: its to-do items are rewritten at commit, under this lock
     return sub
 
 
@@ -223,6 +225,7 @@ def issue_task(actor: Actor, *, template_code: str, period: str, deadline: datet
                  fields_edited=0, fields_typed=0, field_status={}, review_note="", warning_reason="")
             for u in units]
     db.session.execute(insert(Submission), rows)
+    todo.touch_task(task.id)  # inbox: the reports to fill
     audit.record(actor, "forms.task_issued", object_type="form_task", object_id=task.id,
                  after={"template": tpl.code, "version": version.version, "period": period, "units": len(units)})
     notify(clerks_of([u.id for u in units]), "assignment", _("Report to fill: %(t)s", t=task.title),

@@ -1,94 +1,112 @@
-"""The reports part of the unified to-do list (待办): reports to fill and reports to review, read
-with one query for the lot (reviews that have an approval request running are left out in the same
-statement, through the approvals service's condition: those are in the Approvals to-do)."""
+"""The reports' to-do items in the inbox (待办): reports to fill (a roll-up level's once everything
+below it is approved), for anyone with a post in the reporting unit (a government's and its general
+office's for each other); reports submitted to review, for the clerks, staff and leaders of the
+reviewing unit, unless an approval request runs for them (those are approval tasks; their line is
+registered here).
+
+A submission's items are recomputed when it is locked for a change (``tasks.get_submission``, the
+review callbacks), and its parent's with it (a roll-up waits for the level below), at the commit.
+"""
 
 from __future__ import annotations
 
-from functools import cache
-
-from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, exists, literal, null, or_, select, union_all
+from sqlalchemy import String, and_, case, cast, exists, literal, or_, select, union_all
 from sqlalchemy.orm import aliased
 
-from office.actor import Actor
 from office.approvals import service as approvals
-from office.extensions import db
 from office.forms.models import ReportTask, Submission, SubmissionState
-from office.forms.review import RUNNING, SUBJECT
-from office.forms.tasks import GOV_KINDS, OPEN
-from office.org.models import Unit
-from office.web import TodoItem, per_actor, todo_order
+from office.inbox import service as inbox
+from office.org.models import Unit, UnitKind
 
-REVIEWER_ROLES = ("clerk", "staff", "leader")
-
-
-def _acting_units():
-    """The ids of the units the actor (``:unit``) works for (``tasks.acts_for``), as a subquery: his
-    own, and for a government or its general office, both of his division."""
-    mine = aliased(Unit)
-    return select(Unit.id).join(mine, mine.id == bindparam("unit")).where(or_(
-        Unit.id == mine.id,
-        and_(Unit.division_id == mine.division_id, mine.kind.in_(GOV_KINDS), Unit.kind.in_(GOV_KINDS))))
+SOURCE = "submission"
+MODULE = "reports"
+REVIEWERS = inbox.role_group("clerk", "staff", "leader")
+RANK_FILL, RANK_REVIEW = 30, 31
+GOV_KINDS = (UnitKind.GOVERNMENT, UnitKind.GENERAL_OFFICE)
+OPEN = (SubmissionState.DRAFT, SubmissionState.RETURNED)
 
 
-@cache
-def _statement(reviews: bool):
-    """The open reports at ``:path`` for the actor of ``:unit``: to fill, and with ``reviews`` to
-    review. Built once (building it costs more than running it); the values are bound per call."""
-    acting, path = _acting_units(), bindparam("path")
+def touch(*submission_ids: int) -> None:
+    inbox.touch(SOURCE, *submission_ids)
+
+
+def touch_task(task_id: int) -> None:
+    """Every submission of a task (just issued)."""
+    inbox.touch_query(SOURCE, select(Submission.id).where(Submission.task_id == task_id))
+
+
+def touch_parent(sub: Submission) -> None:
+    """A submission changed state: the roll-up above it may become ready (or stop being so).
+    Its row is locked, so that two reports approved at once leave it in one consistent state."""
+    if sub.parent_id is not None:
+        from office.extensions import db
+
+        db.session.execute(select(Submission.id).where(Submission.id == sub.parent_id).with_for_update())
+        touch(sub.parent_id)
+
+
+def acting_units():
+    """(for_unit, unit_id, path): the units whose people act for ``for_unit`` in reporting
+    (``tasks.acts_for`` read the other way): the unit itself, and a government and its general
+    office for each other."""
+    one, other = aliased(Unit), aliased(Unit)
+    own = select(Unit.id.label("for_unit"), Unit.id.label("unit_id"), Unit.path.label("path"))
+    pair = select(one.id, other.id, other.path).join(
+        other, and_(other.division_id == one.division_id, other.id != one.id, other.kind.in_(GOV_KINDS))) \
+        .where(one.kind.in_(GOV_KINDS))
+    return union_all(own, pair).subquery("acting")
+
+
+def _statements(where) -> list:
+    from office.forms.review import RUNNING, SUBJECT
+
+    acting = acting_units()
+    url = literal("/reports/submissions/") + inbox.text_id(Submission.id)
     child = aliased(Submission)
-    parts = [select(Submission.id, Submission.kind.label("what"), ReportTask.title, ReportTask.deadline,
-                    ReportTask.created_at.label("since"), null().label("unit_name"))
-             .join(ReportTask, ReportTask.id == Submission.task_id)
-             .where(Submission.path == path, Submission.state.in_(list(OPEN)), Submission.unit_id.in_(acting),
-                    # a roll-up waits until everything below it is approved
-                    or_(Submission.kind != "rollup", ~exists().where(
-                        child.parent_id == Submission.id, child.state != SubmissionState.APPROVED)))]
-    if reviews:
-        # reports of the units below, reviewed by the unit that rolls them up, and reports sent
-        # straight to the issuing unit
-        parent = aliased(Submission)
-        review = select(Submission.id, literal("review").label("what"), ReportTask.title, ReportTask.deadline,
-                        Submission.submitted_at.label("since"), Unit.name.label("unit_name")) \
-            .join(ReportTask, ReportTask.id == Submission.task_id).join(Unit, Unit.id == Submission.unit_id) \
-            .where(Submission.state == SubmissionState.SUBMITTED,
-                   ~approvals.has_request(SUBJECT, Submission.id, (RUNNING,)))
-        parts.append(review.join(parent, parent.id == Submission.parent_id)
-                     .where(parent.path == path, parent.unit_id.in_(acting)))
-        parts.append(review.where(Submission.parent_id.is_(None), ReportTask.path == path,
-                                  ReportTask.issuing_unit_id.in_(acting)))
-    return union_all(*parts)
+    fill = select(*inbox.columns(
+        source_id=Submission.id, item=literal("fill"), unit_id=acting.c.unit_id, role_group=literal(inbox.ANY_ROLE),
+        kind=literal("fill"), line=case((Submission.kind == "rollup", "forms.report_up"), else_="forms.fill"),
+        subject=ReportTask.title, url=url, due_at=ReportTask.deadline, since=ReportTask.created_at,
+        rank=literal(RANK_FILL), seq=Submission.id)) \
+        .select_from(Submission).join(ReportTask, ReportTask.id == Submission.task_id) \
+        .join(acting, and_(acting.c.for_unit == Submission.unit_id, acting.c.path == Submission.path)) \
+        .where(Submission.state.in_(list(OPEN)),
+               # a roll-up waits until everything below it is approved
+               or_(Submission.kind != "rollup", ~exists().where(
+                   child.parent_id == Submission.id, child.state != SubmissionState.APPROVED)))
+
+    reporter = aliased(Unit)
+    review_cols = inbox.columns(
+        source_id=Submission.id, item=literal("review"), unit_id=acting.c.unit_id, role_group=literal(REVIEWERS),
+        kind=literal("review"), line=literal("forms.review"), subject=ReportTask.title, detail=reporter.name,
+        url=url, due_at=ReportTask.deadline, since=Submission.submitted_at, rank=literal(RANK_REVIEW),
+        seq=Submission.id)
+    review = select(*review_cols).select_from(Submission).join(ReportTask, ReportTask.id == Submission.task_id) \
+        .join(reporter, reporter.id == Submission.unit_id) \
+        .where(Submission.state == SubmissionState.SUBMITTED,
+               ~approvals.has_request(SUBJECT, Submission.id, (RUNNING,)))
+    parent = aliased(Submission)
+    # reviewed by the unit that rolls them up, or (no level between) by the issuing unit
+    by_parent = review.join(parent, parent.id == Submission.parent_id) \
+        .join(acting, and_(acting.c.for_unit == parent.unit_id, acting.c.path == parent.path))
+    by_issuer = review.join(acting, and_(acting.c.for_unit == ReportTask.issuing_unit_id,
+                                         acting.c.path == ReportTask.path)) \
+        .where(Submission.parent_id.is_(None))
+    out = [fill, by_parent, by_issuer]
+    return [q.where(where(Submission.id)) for q in out] if where is not None else out
 
 
-def _lines(actor: Actor) -> list:
-    """(submission id, what to do, task title, deadline, since, unit name) of every open report."""
-    reviews = actor.is_system or actor.has_role(*REVIEWER_ROLES)
-    return db.session.execute(_statement(reviews), {"path": actor.unit_path, "unit": actor.unit_id}).all()
+inbox.register_source(SOURCE, module=MODULE, id_column=Submission.id, statements=_statements)
+inbox.register_line("forms.fill", lambda: _("Fill: %(t)s"))
+inbox.register_line("forms.report_up", lambda: _("Report up: %(t)s"))
+inbox.register_line("forms.review", lambda: _("Review: %(t)s (%(u)s)"))
+inbox.register_line("forms.report", lambda: _("Report: %(t)s (%(u)s)"))
 
 
-def items(actor: Actor) -> list[TodoItem]:
-    """The actor's open reports in to-do order, built once a request."""
-    if not actor.unit_path or actor.unit_id is None:
-        return []
-    return per_actor("forms_todo", actor, lambda: _items(actor))
-
-
-def _items(actor: Actor) -> list[TodoItem]:
-    lines = {"leaf": _("Fill: %(t)s"), "rollup": _("Report up: %(t)s"),  # translated once, not per row
-             "review": _("Review: %(t)s (%(u)s)")}
-    url = url_for("forms.submission", sub_id=0)[:-1]  # ".../submissions/" + id: the route built once
-    out = [TodoItem(module="reports", title=lines.get(r.what, lines["leaf"]) % {"t": r.title, "u": r.unit_name},
-                    url=f"{url}{r.id}", created_at=r.since, due_at=r.deadline,
-                    kind="review" if r.what == "review" else "fill")
-           for r in _lines(actor)]
-    out.sort(key=todo_order)
-    return out
-
-
-def provider(actor: Actor, limit: int) -> list[TodoItem]:
-    return items(actor)[:limit]
-
-
-def count(actor: Actor) -> int:
-    return len(items(actor))
+def review_lines(subject_ids):
+    """The inbox's lines of report reviews in Approvals (``review._summaries``)."""
+    q = select(cast(Submission.id, String).label("subject_id"), literal("forms.report").label("line"),
+               ReportTask.title.label("subject"), Unit.name.label("detail"), literal("").label("urgency")) \
+        .join(ReportTask, ReportTask.id == Submission.task_id).join(Unit, Unit.id == Submission.unit_id)
+    return q.where(Submission.id.in_(subject_ids)) if subject_ids is not None else q

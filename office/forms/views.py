@@ -47,17 +47,6 @@ def _state_label_filter(s):
     return state_label(s)
 
 
-def _local_reviews(actor) -> list:
-    """Reports to review that have no approval request (those are in the Approvals to-do)."""
-    return review.without_running_request(tasks.to_review(actor))
-
-
-def open_count(actor) -> int:
-    if not actor.unit_path:
-        return 0
-    return len(tasks.my_submissions(actor, tasks.OPEN)) + len(_local_reviews(actor))
-
-
 @bp.get("/")
 @login_required
 def index():

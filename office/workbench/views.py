@@ -1,10 +1,11 @@
-"""Workbench (工作台) and the unified to-do list (待办)."""
+"""Workbench (工作台) and the to-do list (待办), read from the inbox."""
 
 from __future__ import annotations
 
 from flask import Blueprint, render_template, url_for
 
-from office.web import cards, current_actor, login_required, paging, todo_count, todo_items
+from office.inbox import lists as inbox
+from office.web import cards, current_actor, login_required, paging
 
 bp = Blueprint("workbench", __name__)
 
@@ -17,7 +18,7 @@ def index():
     for card in cards():
         shown.append({"key": card.key, "title": card.title, "count": card.count(actor),
                       "url": url_for(card.endpoint)})
-    return render_template("workbench/index.html", cards=shown, todo=todo_items(actor, limit=10))
+    return render_template("workbench/index.html", cards=shown, todo=inbox.items(actor, limit=10))
 
 
 @bp.get("/todo")
@@ -25,5 +26,5 @@ def index():
 def todo():
     """The whole to-do list, 50 items a page, soonest due first."""
     actor = current_actor()
-    p = paging(todo_count(actor))
-    return render_template("workbench/todo.html", items=todo_items(actor, p.size, p.offset), paging=p)
+    p = paging(inbox.count(actor))
+    return render_template("workbench/todo.html", items=inbox.items(actor, p.size, p.offset), paging=p)

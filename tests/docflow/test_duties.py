@@ -152,6 +152,10 @@ def test_township_with_one_clerk_combines_duties_and_the_sheet_says_so(org):
     doc = _township_notice(org)
     clerk = org.actor("town_clerk")
     df.submit(clerk, doc.id)
+    # the review waits in the one clerk's own to-do list
+    from office.inbox import lists
+
+    assert [r.url for r in lists.rows(clerk, 50) if r.line == "docflow.state.review"] == [f"/documents/{doc.id}"]
     df.review(clerk, doc.id, approve=True, reason="同意报签")  # the one clerk drafts and reviews
     assert doc.state == DocState.SIGNOFF and doc.reviewed_by_id == clerk.user_id
     assert "duty_exception" in _events(doc)

@@ -171,13 +171,13 @@ def test_approve_from_the_approvals_page(city_task, catalogue, client):
     assert r.status_code == 302
     assert db.session.get(Submission, s1.id).state == "approved"
     # The forms to-do no longer lists reviews that are in Approvals.
-    from office.forms.todo import provider as todo_provider
+    from office.inbox import lists as inbox
 
     s2 = sub_of(city_task, catalogue.unit("330106110"))
     fill(catalogue.actor("town2_clerk"), s2, POP_TOTAL=3000, DIBAO_HH=20)
     forms.submit(catalogue.actor("town2_clerk"), s2.id)
     with client.application.test_request_context():
-        items = todo_provider(catalogue.actor("county_clerk"), 50)
+        items = inbox.items(catalogue.actor("county_clerk"), 50, module="reports")
     assert not [i for i in items if i.kind == "review"]
 
 
