@@ -1,4 +1,4 @@
-"""Entry point for gunicorn: ``gunicorn -w 4 -b 0.0.0.0:8000 wsgi:app``."""
+"""Entry point for gunicorn: ``gunicorn -c gunicorn.conf.py wsgi:app``."""
 
 import gc
 

@@ -2,9 +2,9 @@
 
 1. PDF figures (bench.pdf_bench).
 2. The province dataset on PostgreSQL, grown 1x -> 2x -> 4x (1/12, 1/6, 1/3 of the province year
-   by default): the roll-up and the to-do page at every point.
-3. At the last point: distribution, roll-up, prefill, search (bench.measure) and the to-do page and
-   incoming list under load for 30 s (bench.web_load).
+   by default): the roll-up at every point; the ten main pages under load next to their floors
+   (bench.web_load) at 1x and 4x.
+3. At the last point: distribution, roll-up, prefill, search (bench.measure).
 4. A small SQLite dataset: roll-up, prefill and search on it.
 5. bench/results.json (overwritten) and a dated section appended to bench/RESULTS.md.
 """
@@ -117,19 +117,23 @@ WHY = {
 SQLITE_WHY = ("SQLite is the embedded development database; the targets are set for PostgreSQL, and SQLite's "
               "planner has no parallel or hash aggregate to match the one GROUP BY of the floor")
 
-TODO_WHY = ("Why the to-do page and incoming list miss: their queries are indexed (a few ms of SQL for 50 rows); "
-            "what remains is Python per request in the full app — session and post lookup, the base layout "
-            "with navigation and unread counts, three modules' to-do providers merged by due date (about "
-            "25 ms together), the template — against the floor's one query and 50 formatted tuples. With 2 "
-            "workers on 2 cores shared with PostgreSQL and wrk, 8 connections queue behind that work, which "
-            "is the p95. The next steps: a per-user to-do list kept in one table (updated by each module's "
-            "state change) so the page is one query, and a lighter base layout.")
+WEB_NOTE = ("Each page's floor (bench/floor_app.py) runs the few statements a hand-written page needs for the "
+            "same rows and answers with as many bytes; both are served by the same gunicorn settings and put "
+            "under the same wrk load one after the other. CPU ms is the serving thread's CPU time per request "
+            "(X-Office-CPU-ms, OFFICE_REQUEST_TIMING=1): the figure to compare between runs on a shared machine, "
+            "where throughput and latency follow the other load. The target: throughput at least 50% of the "
+            "floor's and p95 at most 2x the floor's, at 1x and at 4x the data.")
 
 def run(scale: float, seconds: int, growth_seconds: int, *, pdf: bool, web: bool, sqlite_scale: float) -> dict:
     errors: list[str] = []
     started = time.perf_counter()
+    plan = generate.plan(scale)
+    decision = DECISION if scale == generate.DEFAULT_SCALE else (
+        f"Scale {scale:g} of the province year: {plan['documents']:,} documents, {plan['receipts']:,} receipts, "
+        f"{plan['approvals']:,} approval requests, {plan['periods']} monthly periods of the five 200-field forms; "
+        f"growth measured at 1x, 2x and 4x = {scale / 4:g}, {scale / 2:g} and {scale:g}.")
     result: dict = {"date": dt.datetime.now().isoformat(timespec="seconds"), "scale": scale,
-                    "decision": DECISION, "errors": errors}
+                    "decision": decision, "errors": errors}
     if pdf:
         result["pdf"] = _pdf(errors)
 
@@ -143,10 +147,11 @@ def run(scale: float, seconds: int, growth_seconds: int, *, pdf: bool, web: bool
         last = i == len(points) - 1
         names = ["distribution", "rollup", "prefill", "search"] if last else ["rollup"]
         figures = _data_side(manifest, names, errors, **({} if last else {"rollup": {"n": 7}}))
-        web_result = _web(manifest, seconds if last else growth_seconds, errors) if web else None
+        # The pages at the smallest and the largest point: their cost must not grow with the data.
+        web_result = _web(manifest, seconds if last else growth_seconds, errors) if web and i != 1 else None
         growth.append({"factor": 2 ** i, "scale": point, "counts": manifest["counts"], "build_seconds": build,
                        "rollup": next((f for f in figures if f["name"] == "rollup"), None),
-                       "todo": _todo_line(web_result)})
+                       "pages": _page_line(web_result), "web": web_result if not last else None})
         if last:
             result["figures"] = figures
             result["web"] = web_result
@@ -166,11 +171,12 @@ def run(scale: float, seconds: int, growth_seconds: int, *, pdf: bool, web: bool
     return result
 
 
-def _todo_line(web_result: dict | None) -> dict | None:
+def _page_line(web_result: dict | None) -> dict | None:
     if not web_result:
         return None
-    return {name: {"rps": p["page"]["rps"], "p95_ms": p["page"]["p95_ms"], "floor_rps": p["floor"]["rps"],
-                   "ratio": p["throughput_ratio"]} for name, p in web_result["pages"].items()}
+    return {name: {"rps": p["page"]["rps"], "p95_ms": p["page"]["p95_ms"], "cpu_ms": p["page"]["cpu_ms"],
+                   "floor_rps": p["floor"]["rps"], "ratio": p["throughput_ratio"], "p95_factor": p["p95_factor"],
+                   "met": p["meets_target"]} for name, p in web_result["pages"].items()}
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -185,7 +191,8 @@ def _row(f: dict) -> str:
 
 def markdown(result: dict) -> str:
     m = result.get("machine") or {}
-    lines = [f"## {result['date'][:16].replace('T', ' ')} — province benchmark (`make bench`, scale "
+    how = "make bench" if result["scale"] == generate.DEFAULT_SCALE else f"python -m bench --scale {result['scale']:g}"
+    lines = [f"## {result['date'][:16].replace('T', ' ')} — province benchmark (`{how}`, scale "
              f"{result['scale']:.3g})", "",
              f"Machine: {m.get('hostname')}, {m.get('cpu')}, {m.get('cores')} cores, {m.get('ram_gib')} GiB RAM, "
              f"Python {m.get('python')}, PostgreSQL {m.get('postgresql')}; load average at the end "
@@ -203,22 +210,24 @@ def markdown(result: dict) -> str:
         detail = {k: v for k, v in f.items() if k not in ("name", "value", "unit", "floor", "target", "met", "by",
                                                           "why", "samples", "words")}
         lines.append(f"- {f['name']}: `{json.dumps(detail, ensure_ascii=False)}`")
-    if result.get("web"):
-        from bench import web_load
+    from bench import web_load
 
-        lines += ["", "To-do page and incoming list under load:", "", web_load.table(result["web"])]
-        if "missed" in web_load.table(result["web"]):
-            lines += ["", TODO_WHY]
+    for g in result.get("growth", []):
+        if g.get("web"):
+            lines += ["", f"The main pages under load at {g['factor']}x the data:", "", web_load.table(g["web"])]
+    if result.get("web"):
+        lines += ["", f"The main pages under load at {result['growth'][-1]['factor']}x the data:", "",
+                  web_load.table(result["web"]), "", WEB_NOTE]
     lines += ["", "Growth (same rows, grown 1x -> 2x -> 4x):", "",
-              "| data | documents | receipts | form values | roll-up ms (floor) | to-do req/s, p95 ms |",
+              "| data | documents | receipts | form values | roll-up ms (floor) | pages: CPU ms, page/floor req/s |",
               "|---|---|---|---|---|---|"]
     for g in result.get("growth", []):
         r = g["rollup"] or {}
-        todo = g["todo"] or {}
-        todo_txt = "; ".join(f"{k}: {v['rps']:.0f}, {v['p95_ms']:.1f}" for k, v in todo.items()) or "—"
+        pages = g.get("pages") or {}
+        pages_txt = "; ".join(f"{k}: {v['cpu_ms']}, {v['ratio']:.0%}" for k, v in pages.items()) or "—"
         lines.append(f"| {g['factor']}x | {g['counts']['doc_document']} | {g['counts']['doc_receipt']} | "
                      f"{g['counts']['form_value']} | {r.get('service', {}).get('median_ms', '—')} "
-                     f"({r.get('floor', '—')}) | {todo_txt} |")
+                     f"({r.get('floor', '—')}) | {pages_txt} |")
     if result.get("pdf"):
         lines += ["", "PDF:"] + [f"- {x}" for x in result["pdf"]]
     if result.get("sqlite"):
@@ -237,8 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", type=generate.parse_scale, default=generate.DEFAULT_SCALE,
                     help="data at the last growth point; 1 = the full province year (default 1/3)")
-    ap.add_argument("--seconds", type=int, default=30, help="load per page at the last point")
-    ap.add_argument("--growth-seconds", type=int, default=5, help="load per page at the earlier points")
+    ap.add_argument("--seconds", type=int, default=10, help="wrk run per page and per floor at the last point")
+    ap.add_argument("--growth-seconds", type=int, default=10, help="the same at the first point (1x)")
     ap.add_argument("--sqlite-scale", type=generate.parse_scale, default=1 / 100, help="0 skips SQLite")
     ap.add_argument("--no-pdf", action="store_true")
     ap.add_argument("--no-web", action="store_true")

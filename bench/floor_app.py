@@ -1,107 +1,233 @@
-"""The floor of the to-do page and the incoming list: a bare Flask app (no app factory, no login, no
-templates) whose routes each run one indexed query returning the rows the busy clerk's page shows.
+"""The floors of the main pages: a bare Flask app (no app factory, no login, no session, no
+templates) whose routes each run the few SQL statements a hand-written page needs for the rows the
+application's page shows, and answer with the same number of bytes (``?bytes=N``, the page's size,
+measured by the harness; the rows come first, the rest is padding).
 
     FLOOR_DATABASE_URL=postgresql://... FLOOR_CLERK='{"units": [12, 13], ...}' gunicorn -w 2 bench.floor_app:app
 
-``FLOOR_CLERK`` describes the clerk, looked up once by ``bench.web_load``: the units whose receipts
-he handles (his own and, for a general office, its government), his user id, unit, division and
-division path. The rows are written as one HTML list of links, the same links the application's
-pages carry, so the harness can compare the two.
+``FLOOR_CLERK`` describes the busy clerk, looked up once by ``bench.web_load``: the units whose
+receipts he handles (his own and, for a general office, its government), his user id, unit,
+division and division path. Each route writes its rows with the markers the harness compares
+against the page (``bench/pages.py``): the same links, fields or list entries.
+
+The to-do floor is the union of every module's open items, soonest due first; when the to-do list
+is kept in one table, ``TODO_SQL`` becomes one indexed query of that table (see ``todo_sql``).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import threading
+import time
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from markupsafe import escape
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
+from bench.floor_sql import (
+    APPROVALS,
+    CARD_COUNTS,
+    DOCUMENT,
+    DOCUMENT_EVENTS,
+    DOCUMENT_ISSUERS,
+    DOCUMENT_RECEIPTS,
+    FILL_ELEMENTS,
+    FILL_SUBMISSION,
+    FILL_VALUES,
+    INCOMING,
+    NOTIFICATIONS,
+    OUTGOING,
+    REQUEST,
+    REQUEST_ACTIONS,
+    REQUEST_TASKS,
+    ROLLUP_DIVISIONS,
+    ROLLUP_SUBMISSIONS,
+    ROLLUP_TASK,
+    rollup_aggregates,
+    todo_sql,
+)
 from office.config import normalise_database_url
 from office.web import PAGE_SIZE  # the pages show 50 rows a page; the floor returns the first page
 
 app = Flask(__name__)
 engine = create_engine(normalise_database_url(os.environ.get("FLOOR_DATABASE_URL", "sqlite://")),
-                       pool_size=4, max_overflow=4)
+                       pool_size=8, max_overflow=4)
 CLERK = json.loads(os.environ.get("FLOOR_CLERK", "{}"))
-
-# The unified to-do list of a clerk: receipts to sign for or handle, assigned to him or circulated
-# to him, outgoing documents at his office's step, his approval tasks, reports to fill (a roll-up
-# once everything below is approved) and reports to review; soonest due first, the first page of them.
-TODO = text("""
-WITH mine AS (SELECT u.id, u.kind FROM unit u WHERE u.id = :unit),
-acts AS (  -- the units the clerk works for: his own, and the government and office of his division
-  SELECT u.id FROM unit u, mine WHERE u.id = mine.id OR (u.division_id = :division
-    AND mine.kind IN ('government', 'general_office') AND u.kind IN ('government', 'general_office')))
-SELECT url, title, due_at, created_at FROM (
-  (SELECT '/documents/receipts/' || r.id AS url, d.title, r.due_at, r.delivered_at AS created_at
-   FROM doc_receipt r JOIN doc_document d ON d.id = r.document_id
-   WHERE r.unit_id = ANY(:units) AND r.state IN ('delivered', 'signed', 'registered')
-   ORDER BY r.due_at, r.id LIMIT :page_size)
-  UNION ALL
-  SELECT '/documents/receipts/' || r.id, d.title, r.due_at, r.delivered_at
-  FROM doc_receipt r JOIN doc_document d ON d.id = r.document_id
-  WHERE r.unit_id = ANY(:units) AND r.assignee_id = :user AND r.state = 'handling'
-  UNION ALL
-  SELECT '/documents/receipts/' || r.id, d.title, NULL, r.delivered_at
-  FROM doc_handling_step h JOIN doc_receipt r ON r.id = h.receipt_id JOIN doc_document d ON d.id = r.document_id
-  WHERE r.unit_id = ANY(:units) AND h.kind = 'circulate' AND h.target_user_id = :user AND h.read_at IS NULL
-  UNION ALL
-  SELECT DISTINCT '/documents/' || d.id, d.title, NULL::timestamp, d.updated_at
-  FROM doc_document d JOIN doc_issuer i ON i.document_id = d.id
-  WHERE i.unit_id = ANY(:units) AND d.state IN ('review', 'signed', 'checked', 'numbered', 'sealed')
-    AND d.path >= :path AND d.path < :path_end
-  UNION ALL
-  SELECT '/approvals/' || q.id, q.title, t.due_at, COALESCE(t.opened_at, t.created_at)
-  FROM approval_task t JOIN approval_request q ON q.id = t.request_id
-  WHERE (t.assignee_id = :user OR t.on_behalf_of_id = :user) AND t.state = 'open' AND q.state = 'running'
-  UNION ALL
-  SELECT '/reports/submissions/' || s.id, t.title, t.deadline, t.created_at
-  FROM form_submission s JOIN form_task t ON t.id = s.task_id
-  WHERE s.path = :path AND s.state IN ('draft', 'returned') AND s.unit_id IN (SELECT id FROM acts)
-    AND NOT (s.kind = 'rollup' AND EXISTS (SELECT 1 FROM form_submission c WHERE c.parent_id = s.id
-                                           AND c.task_id = s.task_id AND c.state <> 'approved'))
-  UNION ALL
-  SELECT '/reports/submissions/' || s.id, t.title, t.deadline, s.submitted_at
-  FROM form_submission p JOIN form_submission s ON s.parent_id = p.id JOIN form_task t ON t.id = s.task_id
-  WHERE p.path = :path AND p.unit_id IN (SELECT id FROM acts) AND s.state = 'submitted'
-    AND NOT EXISTS (SELECT 1 FROM approval_request a WHERE a.subject_type = 'form_submission'
-                    AND a.subject_id = s.id::text AND a.state = 'running')
-  UNION ALL
-  SELECT '/reports/submissions/' || s.id, t.title, t.deadline, s.submitted_at
-  FROM form_task t JOIN form_submission s ON s.task_id = t.id
-  WHERE t.path = :path AND t.issuing_unit_id IN (SELECT id FROM acts) AND s.parent_id IS NULL
-    AND s.state = 'submitted'
-    AND NOT EXISTS (SELECT 1 FROM approval_request a WHERE a.subject_type = 'form_submission'
-                    AND a.subject_id = s.id::text AND a.state = 'running')
-) items ORDER BY due_at IS NULL, due_at, created_at LIMIT :page_size""")
-
-# The incoming list (open receipts of the unit, newest first), its first page.
-INCOMING = text("""
-SELECT '/documents/receipts/' || r.id, d.title, r.due_at FROM doc_receipt r JOIN doc_document d ON d.id = r.document_id
-WHERE r.unit_id = ANY(:units) AND r.state IN ('delivered', 'signed', 'registered', 'handling')
-ORDER BY r.delivered_at DESC, r.id DESC LIMIT :page_size""")
-
-
+TIMING = os.environ.get("OFFICE_REQUEST_TIMING") == "1"
 _PATH = CLERK.get("path", "/")
 PARAMS = {"units": CLERK.get("units", []), "user": CLERK.get("user_id"), "unit": CLERK.get("unit_id"),
           "division": CLERK.get("division_id"), "path": _PATH, "path_end": _PATH[:-1] + "0",
           "page_size": PAGE_SIZE}
+_local = threading.local()
 
 
-def _page(query) -> Response:
-    with engine.connect() as conn:
-        rows = conn.execute(query, {k: PARAMS[k] for k in query._bindparams}).all()
-    body = "".join(f'<li><a href="{url}">{escape(title)}</a> {due or ""}</li>' for url, title, due, *_ in rows)
-    return Response(f"<!doctype html><ul class=\"todo-list\">{body}</ul>", content_type="text/html; charset=utf-8")
+def _run(conn, query, **extra):
+    _local.queries = getattr(_local, "queries", 0) + 1
+    params = {**PARAMS, **extra}
+    return conn.execute(query, {k: params[k] for k in query._bindparams})
+
+
+_PADDING: dict[int, str] = {}
+
+
+def _answer(body: str) -> Response:
+    """``body``, padded to the page's size (``?bytes=N``) with a comment the harness ignores."""
+    want = request.args.get("bytes", 0, type=int)
+    size = len(body.encode())
+    if want > size + 7:
+        n = want - size - 7
+        pad = _PADDING.get(n) or _PADDING.setdefault(n, "<!--" + "x" * n + "-->")
+        body += pad
+    return Response(body, content_type="text/html; charset=utf-8")
+
+
+def _links(rows) -> str:
+    return "".join(f'<li><a href="{url}">{escape(title)}</a> {due or ""}</li>' for url, title, due, *_ in rows)
+
+
+@app.before_request
+def _start():
+    if TIMING:
+        request.environ["floor.timing"] = (time.thread_time(), getattr(_local, "queries", 0))
+
+
+@app.after_request
+def _stop(resp):
+    started = request.environ.get("floor.timing")
+    if started is not None:
+        resp.headers["X-Office-CPU-ms"] = f"{(time.thread_time() - started[0]) * 1000:.2f}"
+        resp.headers["X-Office-Queries"] = str(getattr(_local, "queries", 0) - started[1])
+    return resp
 
 
 @app.get("/todo")
 def todo():
-    return _page(TODO)
+    with engine.connect() as conn:
+        rows = _run(conn, todo_sql(PAGE_SIZE)).all()
+        total = _run(conn, todo_sql(None)).scalar_one()
+    return _answer(f'<!doctype html><p data-total="{total}"></p><ul class="todo-list">{_links(rows)}</ul>')
+
+
+@app.get("/workbench")
+def workbench():
+    with engine.connect() as conn:
+        c = _run(conn, CARD_COUNTS).one()
+        rows = _run(conn, todo_sql(10)).all()
+        total = _run(conn, todo_sql(None)).scalar_one()
+    cards = [("todo", total), ("approvals", c.approvals), ("documents", c.documents), ("reports", c.reports),
+             ("notifications", c.unread)]
+    body = "".join(f'<a class="card" href="#" data-card="{k}">\n    <span class="card-count">{n}</span></a>'
+                   for k, n in cards)
+    return _answer(f"<!doctype html>{body}<ul class=\"todo-list\">{_links(rows)}</ul>")
 
 
 @app.get("/incoming")
 def incoming():
-    return _page(INCOMING)
+    with engine.connect() as conn:
+        rows = _run(conn, INCOMING).all()
+    return _answer(f"<!doctype html><ul>{_links(rows)}</ul>")
+
+
+@app.get("/outgoing")
+def outgoing():
+    with engine.connect() as conn:
+        rows = _run(conn, OUTGOING).all()
+    body = "".join(f'<tr><td>{n or "—"}</td><td><a href="/documents/{i}">{escape(t)}</a></td><td>{dt}</td>'
+                   f'<td>{escape(issuers)}</td><td>{s}</td></tr>' for i, t, n, dt, s, issuers in rows)
+    return _answer(f"<!doctype html><table>{body}</table>")
+
+
+@app.get("/approvals")
+def approvals():
+    with engine.connect() as conn:
+        rows = _run(conn, APPROVALS).all()
+    body = "".join(f'<tr data-task="{r.task_id}"><td><a href="/approvals/{r.id}">{escape(r.title)}</a></td>'
+                   f'<td>{escape(r.requester)} {escape(r.unit)}</td><td>{escape(r.step or "")}</td>'
+                   f'<td>{r.due_at or ""}</td></tr>' for r in rows)
+    return _answer(f"<!doctype html><table>{body}</table>")
+
+
+@app.get("/notifications")
+def notifications():
+    with engine.connect() as conn:
+        rows = _run(conn, NOTIFICATIONS).all()
+    body = "".join(f'<li class="{"" if r.read_at else "unread"}"><form method="post" '
+                   f'action="/notifications/{r.id}/read"><strong>{escape(r.title)}</strong></form>'
+                   f'<span>{r.created_at:%Y/%m/%d %H:%M}</span><p>{escape(r.body)}</p></li>' for r in rows)
+    return _answer(f"<!doctype html><ul>{body}</ul>")
+
+
+@app.get("/document")
+def document():
+    doc_id = request.args.get("id", type=int)
+    with engine.connect() as conn:
+        d = _run(conn, DOCUMENT, doc=doc_id).one()
+        issuers = _run(conn, DOCUMENT_ISSUERS, doc=doc_id).all()
+        events = _run(conn, DOCUMENT_EVENTS, doc=doc_id).all()
+        receipts = _run(conn, DOCUMENT_RECEIPTS, doc=doc_id).all()
+    body = "".join(f"<p>{escape(line)}</p>" for line in (d.body or "").splitlines())
+    body += "".join(f"<li>{escape(i.name)}</li>" for i in issuers)
+    body += "".join(f'<li data-receipt="{r.id}">{escape(r.name)} {r.state} {r.signed_at or ""}</li>' for r in receipts)
+    body += "".join(f'<li data-action="{escape(e.action)}"><time>{e.created_at:%Y/%m/%d %H:%M}</time> '
+                    f'{escape(e.unit_name or "")} {escape(e.actor_name or "")}</li>' for e in events)
+    return _answer(f"<!doctype html><h1>{escape(d.title)}</h1>{body}")
+
+
+@app.get("/request")
+def approval_request():
+    req_id = request.args.get("id", type=int)
+    with engine.connect() as conn:
+        q = _run(conn, REQUEST, req=req_id).one()
+        tasks = _run(conn, REQUEST_TASKS, req=req_id).all()
+        actions = _run(conn, REQUEST_ACTIONS, req=req_id).all()
+    nodes = json.loads(q.definition).get("nodes", [])
+    body = "".join(f"<li>{escape(n.get('name', ''))}</li>" for n in nodes)
+    body += "".join(f"<span>{escape(t.name)}: {t.state}</span>" for t in tasks)
+    body += "".join(f'<tr data-kind="{a.kind}"><td>{a.created_at:%Y/%m/%d %H:%M}</td><td>{escape(a.actor_name or "")}'
+                    f'</td><td>{escape(a.opinion or "")}</td></tr>' for a in actions)
+    return _answer(f"<!doctype html><h1>{escape(q.title)}</h1><p>{escape(q.body or '')}</p>{body}")
+
+
+@app.get("/fill")
+def fill():
+    sub_id = request.args.get("id", type=int)
+    with engine.connect() as conn:
+        s = _run(conn, FILL_SUBMISSION, sub=sub_id).one()
+        fields = [f for sec in _json(s.definition)["sections"] for f in sec["fields"]]
+        codes = [f["element"] for f in fields]
+        els = {e.code: e for e in _run(conn, FILL_ELEMENTS, codes=codes).all()}
+        values = {v.code: v for v in _run(conn, FILL_VALUES, unit=s.unit_id, period=s.period, codes=codes,
+                                              previous=s.previous_period).all()}
+    out = []
+    for f in fields:
+        e, v = els[f["element"]], values.get(f["element"])
+        out.append(f'<tr data-field="{e.code}"><td><label>{escape(e.name)}</label> ({escape(e.unit_of_measure)})'
+                   f'</td><td><input name="f_{e.code}" value="{escape(v.value_text) if v else ""}"></td>'
+                   f'<td>{v.source if v else ""}</td><td>{escape(v.previous or "") if v else ""}</td></tr>')
+    return _answer(f"<!doctype html><table>{''.join(out)}</table>")
+
+
+@app.get("/rollup")
+def rollup():
+    task_id = request.args.get("id", type=int)
+    with engine.connect() as conn:
+        t = _run(conn, ROLLUP_TASK, task=task_id).one()
+        codes = [f["element"] for sec in _json(t.definition)["sections"] for f in sec["fields"]]
+        depth = len(t.path) + 7  # the child divisions of the task's top: '330000/' -> '330000/330100/'
+        aggs = _run(conn, rollup_aggregates(depth), task=task_id, period=t.period, codes=codes).all()
+        groups = sorted({a.grp for a in aggs})
+        names = dict(_run(conn, ROLLUP_DIVISIONS, paths=groups).all())
+        subs = _run(conn, ROLLUP_SUBMISSIONS, task=task_id, path=t.path, depth=depth).all()
+    cells: dict[str, dict[str, float]] = {}
+    for a in aggs:
+        cells.setdefault(a.grp, {})[a.code] = a.total
+    rows = "".join(f'<tr><td><a href="/reports/tasks/{task_id}?path={g}">{escape(names.get(g, g))}</a></td>'
+                   + "".join(f"<td>{cells[g].get(c, '')}</td>" for c in codes) + "</tr>" for g in groups)
+    units = "".join(f'<tr><td><a href="/reports/submissions/{s.id}">{escape(s.name)}</a></td><td>{s.state}</td>'
+                    f"<td>{s.submitted_at or ''}</td></tr>" for s in subs)
+    return _answer(f"<!doctype html><table>{rows}</table><table>{units}</table>")
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value

@@ -157,6 +157,8 @@ def grow(manifest: dict, scale: float) -> dict:
             load_values(seed, p)
     db.session.commit()
     timings[f"forms@{scale}"] = round(time.perf_counter() - t, 1)
+    for step in POST_GENERATION:
+        step(manifest, have, want)
     bulk.fix_sequences(["doc_document", "doc_distribution", "doc_receipt", "doc_issuer", "doc_recipient",
                         "doc_number", "doc_number_counter", "doc_archive", "approval_standalone",
                         "approval_request", "approval_task"])
@@ -176,6 +178,32 @@ def grow(manifest: dict, scale: float) -> dict:
     manifest["scale"] = scale
     manifest["counts"] = counts()
     return manifest
+
+
+def _notifications(manifest: dict, have: dict, want: dict) -> None:
+    """The busy clerk's notifications: 30 a day's worth of documents (one per 200 of the province's),
+    the older half read."""
+    from datetime import datetime, timedelta
+
+    from office.notifications.models import Notification
+
+    clerk = manifest["people"]["busy_clerk"]
+    user_id = db.session.execute(select(User.id).where(User.username == clerk)).scalar_one()
+    start, end = have["documents"] // 200, want["documents"] // 200
+    first = datetime(2025, 1, 1, 8, 30)
+    rows = [{"user_id": user_id, "kind": "assignment" if i % 3 else "info", "title": f"收文提醒：第{i + 1}号来文待签收",
+             "body": "请及时签收并登记。", "url": "/documents/", "created_at": first + timedelta(hours=6 * i),
+             "read_at": first + timedelta(hours=6 * i + 2) if i < (start + end) // 2 else None}
+            for i in range(start, end)]
+    if rows:
+        db.session.execute(Notification.__table__.insert(), rows)
+
+
+# Steps run after each growth, in the same transaction, each ``step(manifest, have, want)`` with
+# what was built before (``have``) and the counts now wanted (``want``). A table the application
+# keeps from the modules' own state (a derived index, a per-user list) is filled here, by the
+# function its module provides for rebuilding it.
+POST_GENERATION = [_notifications]
 
 
 def _settle_submissions(period: str, *, last: bool) -> None:

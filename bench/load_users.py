@@ -109,10 +109,12 @@ class Stats:
         self.errors: list[str] = []
         self.conflicts = 0
         self.actions: dict[str, int] = {}
+        self.by_action: dict[str, list[float]] = {}
 
     def add(self, seconds: float, status: int, what: str, url: str):
         with self.lock:
             self.latencies.append(seconds)
+            self.by_action.setdefault(what, []).append(seconds)
             if status == 409:
                 self.conflicts += 1
             elif status >= 400 or status == 0:
@@ -266,6 +268,10 @@ def run(base: str, users: int, seconds: float, seed: int = 2026) -> dict:
         "max_ms": round(max(stats.latencies, default=0) * 1000, 1),
         "conflicts_409": stats.conflicts, "errors": len(stats.errors), "error_samples": stats.errors[:20],
         "actions": dict(sorted(stats.actions.items())),
+        # Where the time goes: each kind of request's count and p50/p95 (logins hash the password).
+        "latency_by_action": {k: {"n": len(v), "p50_ms": round(percentile(v, 50) * 1000, 1),
+                                  "p95_ms": round(percentile(v, 95) * 1000, 1)}
+                              for k, v in sorted(stats.by_action.items())},
     }
 
 

@@ -1,16 +1,17 @@
-"""To-do page and incoming list under load, next to their floor.
+"""The main pages under load, each next to its floor, at the same wrk load.
 
-gunicorn (2 workers) serves the application (``wsgi:app``) on a free loopback port against the
-dataset's database; the busy county clerk logs in through the login form and ``wrk`` (2 threads)
-requests each page with his session cookie for ``seconds``. The floor, ``bench/floor_app.py``, is
-a bare Flask app running one indexed query for the same rows, served and measured the same way; the
-runs alternate page, floor, page, floor so that both see the same machine. Every response must be a
-2xx (a redirect to the login page means the cookie failed); the peak RSS of the application's
-workers is sampled from /proc during its runs.
+gunicorn serves the application (``wsgi:app``) on a free loopback port against the dataset's
+database with ``OFFICE_REQUEST_TIMING=1`` (every response tells its request's CPU ms and query
+count, office/timing.py); each page's user logs in through the login form and ``wrk`` requests
+the page with his session cookie for ``seconds``. The floor, ``bench/floor_app.py``, is a bare
+Flask app running the few statements a hand-written page needs for the same rows, answering with
+as many bytes as the page, served and measured the same way; page and floor alternate so that
+both see the same machine. Before measuring, the page and its floor must show the same rows
+(``bench/pages.py``). Every response must be a 2xx (a redirect to the login page means the cookie
+failed); the peak RSS of the application's workers is sampled from /proc during its runs.
 
     python -m bench.web_load                       # the dataset in bench/.dataset.json
-    python -m bench.web_load --database-url postgresql+psycopg://postgres@127.0.0.1:5432/office_demo \\
-        --user county_clerk --password 'Demo@2026!' --seconds 10
+    python -m bench.web_load --pages todo,fill --seconds 10 --workers 2 --threads 4
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import http.cookiejar
 import json
 import os
 import re
+import runpy
 import secrets
 import shutil
 import signal
@@ -38,23 +40,28 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from bench.pages import Page, resolve
 from office.config import normalise_database_url
-from office.web import PAGE_SIZE
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 MANIFEST = Path(__file__).resolve().parent / ".dataset.json"
-WORKERS, THREADS = 2, 4            # gunicorn: 2 workers, gthread (keep-alive) with 4 threads each
+# gunicorn as in production (gunicorn.conf.py: workers, gthread threads, keep-alive); the floor alike.
+_SERVING = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+WORKERS, THREADS = _SERVING["workers"], _SERVING["threads"]
 WRK_THREADS, CONNECTIONS = 2, 8    # one open connection per worker thread: full, never queued behind
 USER_AGENT = "office-bench/1"      # the session is bound to the address and user agent it logged in with
-PAGES = [("todo", "/todo", "/todo"), ("incoming", "/documents/", "/incoming")]  # name, page, floor route
-TARGET_RATIO, TARGET_P95_MS = 0.5, 50.0
+TARGET_RATIO, TARGET_P95_FACTOR = 0.5, 2.0  # throughput >= 50% of the floor's, p95 <= 2x the floor's
 
 WRK_SCRIPT = r"""
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
-function init(args) bad = 0; statuses = {} end
+function init(args) bad = 0; statuses = {}; cpu = 0; queries = 0; timed = 0 end
 function response(status, headers, body)
+  local c = headers["X-Office-CPU-ms"]
+  if c then
+    cpu = cpu + tonumber(c); queries = queries + tonumber(headers["X-Office-Queries"] or 0); timed = timed + 1
+  end
   if status < 200 or status > 299 then
     bad = bad + 1
     statuses[status] = (statuses[status] or 0) + 1
@@ -63,8 +70,10 @@ end
 function done(summary, latency, requests)
   local n = 0
   local codes = {}
+  local cpu, queries, timed = 0, 0, 0
   for _, t in ipairs(threads) do
     n = n + t:get("bad")
+    cpu = cpu + t:get("cpu"); queries = queries + t:get("queries"); timed = timed + t:get("timed")
     for code, count in pairs(t:get("statuses")) do
       table.insert(codes, string.format('"%d": %d', code, count))
     end
@@ -72,10 +81,11 @@ function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
     '\nWRK_JSON {"requests": %d, "duration_us": %d, "bytes": %d, "non_2xx": %d, "statuses": {%s}, ' ..
-    '"socket_errors": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d, "max_us": %d, "mean_us": %.1f}\n',
+    '"socket_errors": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d, "max_us": %d, "mean_us": %.1f, ' ..
+    '"cpu_ms": %.3f, "queries": %d, "timed": %d}\n',
     summary.requests, summary.duration, summary.bytes, n, table.concat(codes, ", "),
     e.connect + e.read + e.write + e.timeout, latency:percentile(50), latency:percentile(95),
-    latency:percentile(99), latency.max, latency.mean))
+    latency:percentile(99), latency.max, latency.mean, cpu, queries, timed))
 end
 """
 
@@ -107,18 +117,19 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait(5)
 
 
-def _gunicorn(stack: ExitStack, app: str, env: dict, log: Path, threads: int) -> tuple[str, subprocess.Popen]:
+def _gunicorn(stack: ExitStack, app: str, env: dict, log: Path, threads: int,
+              workers: int = WORKERS) -> tuple[str, subprocess.Popen]:
     port = free_port()
     worker = ["-k", "gthread", "--threads", str(threads)] if threads > 1 else ["-k", "sync"]
     proc = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-w", str(WORKERS), *worker,
+        [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "-w", str(workers), *worker,
          "-b", f"127.0.0.1:{port}", "--timeout", "60", "--graceful-timeout", "10", app],
         cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
     stack.callback(_stop, proc)
     return f"http://127.0.0.1:{port}", proc
 
 
-def _wait_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+def _wait_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 240) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if proc.poll() is not None:
@@ -219,14 +230,6 @@ def login(base: str, user: str, password: str) -> str:
     return cookie
 
 
-def row_links(page: str) -> list[str]:
-    """The links of the rows: the to-do list's items, or the incoming table's receipts."""
-    m = re.search(r'<ul class="todo-list">(.*?)</ul>', page, re.S)
-    if m:
-        return re.findall(r'href="([^"]+)"', m.group(1))
-    return re.findall(r'href="(/documents/receipts/\d+)"', page)
-
-
 def get_page(url: str, cookie: str = "") -> str:
     opener = _opener(http.cookiejar.CookieJar())
     if cookie:
@@ -258,21 +261,21 @@ def run_wrk(url: str, seconds: int, script: Path, cookie: str = "", connections:
     return {"requests": raw["requests"], "rps": round(raw["requests"] / secs, 1),
             "p50_ms": raw["p50_us"] / 1000, "p95_ms": raw["p95_us"] / 1000, "p99_ms": raw["p99_us"] / 1000,
             "max_ms": raw["max_us"] / 1000, "non_2xx": raw["non_2xx"], "statuses": raw["statuses"],
-            "socket_errors": raw["socket_errors"], "kib_per_response": round(raw["bytes"] / 1024 / max(raw["requests"], 1), 1)}
+            "socket_errors": raw["socket_errors"], "kib_per_response": round(raw["bytes"] / 1024 / max(raw["requests"], 1), 1),
+            "cpu_ms": round(raw["cpu_ms"] / raw["timed"], 2) if raw["timed"] else None,
+            "queries": round(raw["queries"] / raw["timed"], 1) if raw["timed"] else None}
 
 
 # --- the dataset ----------------------------------------------------------------------------
 
 
-def target(manifest: dict) -> tuple[str, str, str]:
-    """Database URL, user name and password of the busy county clerk from the dataset manifest."""
-    url = manifest.get("database_url") or (manifest.get("postgres") or {}).get("url")
-    clerk = manifest.get("busy_clerk") or manifest.get("clerk") or {}
-    user = clerk.get("username") or manifest.get("username")
-    password = clerk.get("password") or manifest.get("password")
-    if not (url and user and password):
-        raise LoadError("the manifest names no database URL, clerk user name and password")
-    return normalise_database_url(url), user, password
+def target(manifest: dict) -> tuple[str, str]:
+    """Database URL and the dataset's password (every generated person has it)."""
+    url = manifest.get("database_url")
+    password = manifest.get("password") or (manifest.get("busy_clerk") or {}).get("password")
+    if not (url and password and manifest.get("busy_clerk")):
+        raise LoadError("the manifest names no database URL, busy clerk and password")
+    return normalise_database_url(url), password
 
 
 def clerk(database_url: str, user: str) -> dict:
@@ -302,91 +305,113 @@ def clerk(database_url: str, user: str) -> dict:
 # --- the measurement ------------------------------------------------------------------------
 
 
-def measure(manifest: dict, seconds: int = 30, *, connections: int = CONNECTIONS, threads: int = THREADS) -> dict:
-    """Measure the to-do page and the incoming list against their floor; see the module docstring."""
-    database_url, user, password = target(manifest)
-    who = clerk(database_url, user)
+def _with_bytes(url: str, size: int) -> str:
+    return f"{url}{'&' if '?' in url else '?'}bytes={size}"
+
+
+def same_rows(page: Page, shown_html: str, floor_html: str) -> list[str]:
+    """The rows the page shows, after checking that its floor shows the same ones."""
+    shown, floor_rows = page.extract(shown_html), page.extract(floor_html)
+    if not shown:
+        raise LoadError(f"{page.name}: the page shows no rows ({page.rows!r} matched nothing)")
+    if shown != floor_rows:
+        raise LoadError(f"{page.name}: the page shows {len(shown)} rows, the floor {len(floor_rows)}; "
+                        f"only on the page: {sorted(set(shown) - set(floor_rows))[:5]}, only on the "
+                        f"floor: {sorted(set(floor_rows) - set(shown))[:5]}")
+    return shown
+
+
+def verdict(app: dict, floor: dict) -> dict:
+    ratio = app["rps"] / floor["rps"] if floor["rps"] else 0.0
+    p95_factor = app["p95_ms"] / floor["p95_ms"] if floor["p95_ms"] else float("inf")
+    return {"throughput_ratio": round(ratio, 3), "p95_factor": round(p95_factor, 2),
+            "meets_target": ratio >= TARGET_RATIO and p95_factor <= TARGET_P95_FACTOR}
+
+
+def measure(manifest: dict, seconds: int = 30, *, connections: int = CONNECTIONS, threads: int = THREADS,
+            workers: int = WORKERS, only: list[str] | None = None) -> dict:
+    """Measure the main pages against their floors; see the module docstring."""
+    database_url, password = target(manifest)
+    who = clerk(database_url, manifest["busy_clerk"]["username"])
+    pages = [p for p in resolve(database_url, manifest) if not only or p.name in only]
     tmp = Path(tempfile.mkdtemp(prefix="office-web-load-"))
     with ExitStack() as stack:
         stack.callback(shutil.rmtree, tmp, True)
         base_env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+        base_env["OFFICE_REQUEST_TIMING"] = "1"
         app_env = dict(base_env, DATABASE_URL=database_url, OFFICE_ENV="development",
                        SECRET_KEY=secrets.token_hex(32), OFFICE_INSTANCE_DIR=str(tmp / "instance"),
                        OFFICE_STORAGE_DIR=str(tmp / "instance" / "storage"))
         floor_env = dict(base_env, FLOOR_DATABASE_URL=database_url, FLOOR_CLERK=json.dumps(who))
-        app_url, app_proc = _gunicorn(stack, "wsgi:app", app_env, tmp / "app.log", threads)
-        floor_url, floor_proc = _gunicorn(stack, "bench.floor_app:app", floor_env, tmp / "floor.log", threads)
+        app_url, app_proc = _gunicorn(stack, "wsgi:app", app_env, tmp / "app.log", threads, workers)
+        floor_url, floor_proc = _gunicorn(stack, "bench.floor_app:app", floor_env, tmp / "floor.log", threads,
+                                          workers)
         _wait_up(app_url + "/healthz", app_proc, tmp / "app.log")
         _wait_up(floor_url + "/todo", floor_proc, tmp / "floor.log")
-        cookie = login(app_url, user, password)
+        cookies = {u: login(app_url, u, password) for u in sorted({p.username for p in pages})}
         script = tmp / "report.lua"
         script.write_text(WRK_SCRIPT)
 
-        pages: dict = {}
+        results: dict = {}
         peak_kib = 0
-        for name, page_path, floor_path in PAGES:
-            # Same rows: the first page and the floor link to the same records (ties may sort either way).
-            shown = row_links(get_page(app_url + page_path, cookie))
-            floor_rows = row_links(get_page(floor_url + floor_path))
-            if len(shown) > PAGE_SIZE:
-                raise LoadError(f"{name}: the page shows {len(shown)} rows, more than a page ({PAGE_SIZE})")
-            if sorted(shown) != sorted(floor_rows):
-                raise LoadError(f"{name}: the page shows {len(shown)} rows, the floor {len(floor_rows)}; "
-                                f"only on the page: {sorted(set(shown) - set(floor_rows))[:5]}, only on the "
-                                f"floor: {sorted(set(floor_rows) - set(shown))[:5]}")
+        for page in pages:
+            cookie = cookies[page.username]
+            shown_html = get_page(app_url + page.path, cookie)
+            size = len(shown_html.encode())
+            floor_path = _with_bytes(page.floor, size)
+            rows = same_rows(page, shown_html, get_page(floor_url + floor_path))
             # Warm both (first requests compile templates and fill pools), then measure.
-            run_wrk(app_url + page_path, 2, script, cookie)
-            run_wrk(floor_url + floor_path, 2, script)
+            run_wrk(app_url + page.path, 2, script, cookie, connections)
+            run_wrk(floor_url + floor_path, 2, script, connections=connections)
             with RssSampler(app_proc.pid) as rss:
-                app = run_wrk(app_url + page_path, seconds, script, cookie, connections)
+                app = run_wrk(app_url + page.path, seconds, script, cookie, connections)
             peak_kib = max(peak_kib, rss.peak_kib)
             floor = run_wrk(floor_url + floor_path, seconds, script, connections=connections)
             for label, res in (("page", app), ("floor", floor)):
                 if res["non_2xx"] or res["socket_errors"]:
-                    raise LoadError(f"{name} {label}: {res['non_2xx']} non-2xx responses {res['statuses']}, "
+                    raise LoadError(f"{page.name} {label}: {res['non_2xx']} non-2xx responses {res['statuses']}, "
                                     f"{res['socket_errors']} socket errors")
-            ratio = app["rps"] / floor["rps"] if floor["rps"] else 0.0
-            pages[name] = {"path": page_path, "rows": len(shown), "page": app, "floor": floor,
-                           "throughput_ratio": round(ratio, 3),
-                           "meets_target": ratio >= TARGET_RATIO and app["p95_ms"] < TARGET_P95_MS}
-    return {"seconds": seconds, "gunicorn": f"{WORKERS} workers, " + (f"gthread x{threads}" if threads > 1 else "sync"),
-            "wrk": f"{WRK_THREADS} threads, {connections} connections", "user": user,
-            "targets": {"throughput_ratio_min": TARGET_RATIO, "p95_ms_max": TARGET_P95_MS},
-            "pages": pages, "web_worker_peak_rss_mib": round(peak_kib / 1024, 1)}
+            results[page.name] = {"path": page.path, "user": page.username, "rows": len(rows),
+                                  "kib": round(size / 1024, 1), "page": app, "floor": floor, **verdict(app, floor)}
+    return {"seconds": seconds, "gunicorn": f"{workers} workers, " + (f"gthread x{threads}" if threads > 1 else "sync"),
+            "wrk": f"{WRK_THREADS} threads, {connections} connections",
+            "targets": {"throughput_ratio_min": TARGET_RATIO, "p95_factor_max": TARGET_P95_FACTOR},
+            "pages": results, "web_worker_peak_rss_mib": round(peak_kib / 1024, 1),
+            "load_average": [round(x, 2) for x in os.getloadavg()]}
 
 
 def table(result: dict) -> str:
-    lines = ["| page | rows | req/s | p50 ms | p95 ms | p99 ms | floor req/s | floor p95 ms | page/floor | target |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| page | rows | KiB | CPU ms | queries | req/s | p50 ms | p95 ms | floor CPU ms | floor queries "
+             "| floor req/s | floor p95 ms | page/floor req/s | p95 / floor p95 | target |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in result["pages"].items():
         a, f = r["page"], r["floor"]
-        lines.append(f"| {name} ({r['path']}) | {r['rows']} | {a['rps']:.0f} | {a['p50_ms']:.1f} | {a['p95_ms']:.1f} "
-                     f"| {a['p99_ms']:.1f} | {f['rps']:.0f} | {f['p95_ms']:.1f} | {r['throughput_ratio']:.0%} "
-                     f"| {'met' if r['meets_target'] else 'missed'} |")
-    lines.append(f"\nPeak RSS of a web worker under load: {result['web_worker_peak_rss_mib']} MiB "
-                 f"(gunicorn {result['gunicorn']}; wrk {result['wrk']}, {result['seconds']} s per run).")
+        lines.append(f"| {name} ({r['path']}) | {r['rows']} | {r['kib']} | {a['cpu_ms']} | {a['queries']} "
+                     f"| {a['rps']:.0f} | {a['p50_ms']:.1f} | {a['p95_ms']:.1f} | {f['cpu_ms']} | {f['queries']} "
+                     f"| {f['rps']:.0f} | {f['p95_ms']:.1f} | {r['throughput_ratio']:.0%} | {r['p95_factor']:.2f}x "
+                     f"| {'met' if r['meets_target'] else '**missed**'} |")
+    lines.append(f"\nCPU ms and queries are per request, server side (the serving thread's CPU time). Peak RSS "
+                 f"of a web worker under load: {result['web_worker_peak_rss_mib']} MiB (gunicorn {result['gunicorn']}; "
+                 f"wrk {result['wrk']}, {result['seconds']} s per run; load average after the run "
+                 f"{result.get('load_average')}).")
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--database-url")
-    ap.add_argument("--user")
-    ap.add_argument("--password")
     ap.add_argument("--seconds", type=int, default=30)
+    ap.add_argument("--pages", help="comma-separated page names (default: all)")
     ap.add_argument("--connections", type=int, default=CONNECTIONS, help="wrk's open connections")
+    ap.add_argument("--workers", type=int, default=WORKERS, help="gunicorn workers")
     ap.add_argument("--threads", type=int, default=THREADS, help="threads per gunicorn worker (1: sync worker)")
     ap.add_argument("--json", action="store_true", help="print the result as JSON too")
     args = ap.parse_args(argv)
-    if args.database_url:
-        manifest = {"database_url": args.database_url, "busy_clerk": {"username": args.user or "county_clerk",
-                                                                       "password": args.password or "Demo@2026!"}}
-    elif MANIFEST.exists():
-        manifest = json.loads(MANIFEST.read_text())
-    else:
-        ap.error(f"no {MANIFEST.name}: build the dataset (python -m bench) or pass --database-url")
+    if not MANIFEST.exists():
+        ap.error(f"no {MANIFEST.name}: build the dataset (python -m bench.generate)")
+    manifest = json.loads(MANIFEST.read_text())
     try:
-        result = measure(manifest, args.seconds, connections=args.connections, threads=args.threads)
+        result = measure(manifest, args.seconds, connections=args.connections, threads=args.threads,
+                         workers=args.workers, only=args.pages.split(",") if args.pages else None)
     except LoadError as exc:
         print(f"web_load: {exc}", file=sys.stderr)
         return 1

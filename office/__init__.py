@@ -67,9 +67,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     for name in MODULES:
         importlib.import_module(name).init_app(app)
 
-    from office import cli
+    from office import assets, cli, timing
 
     cli.init_app(app)
+    assets.init_app(app)
+    timing.init_app(app)
     return app
 
 

@@ -104,6 +104,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "AUDIT_RETENTION_DAYS": _int("OFFICE_AUDIT_RETENTION_DAYS", 180),
         # PostgreSQL role the web and worker processes log in as (``flask db-grants`` restricts it).
         "DB_APP_ROLE": os.environ.get("OFFICE_DB_APP_ROLE") or None,
+        # Benchmarks: each response tells its request's CPU ms and query count (office/timing.py).
+        "REQUEST_TIMING": _bool("OFFICE_REQUEST_TIMING", False),
     }
     # Module settings: only set when the environment says so, otherwise each module's default holds.
     optional = {

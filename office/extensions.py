@@ -7,8 +7,8 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import MetaData, event
+from sqlalchemy.orm import DeclarativeBase, Session
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -28,3 +28,21 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+
+
+_MEMOS: set[str] = set()
+
+
+def session_memo(name: str) -> dict:
+    """A dict kept with the database session until it writes (flush), commits or rolls back: what a
+    page reads several times (a roll-up, who takes part in a request) is read once per request."""
+    _MEMOS.add(name)
+    return db.session.info.setdefault(name, {})
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_memos(session, *_args) -> None:
+    for name in _MEMOS:
+        session.info.pop(name, None)

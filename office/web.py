@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
+from functools import cache, wraps
 from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
@@ -89,9 +89,66 @@ def register_card(app: Flask, key: str, *, title, count: Callable[[Actor], int],
     _registry(app)["cards"][key] = Card(key, title, count, endpoint, order)
 
 
-def nav_items(actor: Actor) -> list[NavItem]:
-    items = sorted(_registry(current_app)["nav"].values(), key=lambda i: i.order)
-    return [i for i in items if i.visible(actor)]
+@dataclass(frozen=True)
+class NavLink:
+    """A navigation item as the layout writes it: title in the request's locale, URL built once."""
+
+    key: str
+    title: str
+    endpoint: str
+    url: str
+    visible: Callable[[Actor], bool]
+
+
+def translated(name: str, build: Callable[[], dict]) -> dict:
+    """``build()``'s labels (lazy strings) as text in the request's locale, made once per process and
+    locale: the catalogues do not change while the process runs, and a list page would otherwise
+    translate the same few labels once per row."""
+    from flask_babel import get_locale
+
+    cache = current_app.extensions.setdefault("office_translated", {})
+    key = (name, str(get_locale()))
+    labels = cache.get(key)
+    if labels is None:
+        labels = cache[key] = {k: str(v) for k, v in build().items()}
+    return labels
+
+
+def _nav_links() -> list[NavLink]:
+    from flask_babel import get_locale
+
+    cache = current_app.extensions.setdefault("office_nav", {})
+    key = (str(get_locale()), request.script_root if has_request_context() else "")
+    links = cache.get(key)
+    if links is None:
+        items = sorted(_registry(current_app)["nav"].values(), key=lambda i: i.order)
+        links = cache[key] = [NavLink(i.key, str(i.title), i.endpoint, url_for(i.endpoint), i.visible)
+                              for i in items]
+    return links
+
+
+def nav_items(actor: Actor) -> list[NavLink]:
+    """The navigation the actor may see, in order (titles and URLs made once per locale)."""
+    return [i for i in _nav_links() if i.visible(actor)]
+
+
+def url_each(endpoint: str, key: str, **values) -> Callable[[int], str]:
+    """``url_for(endpoint, key=n, **values)`` for the ids of a list: the route is built once and
+    each row only puts its id in (a list of 50 rows would build the same route 50 times)."""
+    marker = MAX_ID
+    head, _sep, tail = url_for(endpoint, **{key: marker}, **values).partition(str(marker))
+    return lambda n: f"{head}{int(n)}{tail}"
+
+
+def active_nav(items: list[NavLink], endpoint: str | None) -> str | None:
+    """One active item: the exact endpoint, else the first item of the same blueprint."""
+    if not endpoint:
+        return None
+    for i in items:
+        if i.endpoint == endpoint:
+            return i.key
+    blueprint = endpoint.split(".")[0]
+    return next((i.key for i in items if i.endpoint.split(".")[0] == blueprint), None)
 
 
 def cards() -> list[Card]:
@@ -133,11 +190,20 @@ def paging(total: int, size: int = PAGE_SIZE) -> Paging:
 # --- the acting user -------------------------------------------------------------------------
 
 
+@cache
+def _session_also() -> tuple:
+    """What every page reads with the session: the user's unread count (one tuple, built once)."""
+    from office.auth.models import User
+    from office.notifications.service import unread_count_of
+
+    return (unread_count_of(User.id),)
+
+
 @login_manager.request_loader
 def _load_user_from_session(_request):
     from office.auth import service as auth
 
-    live = auth.load_session(session.get("sid"))
+    live = auth.load_session(session.get("sid"), also=_session_also())
     if live is None or not live.user.active:
         return None
     if live.session.second_factor_at is None:
@@ -149,9 +215,21 @@ def _load_user_from_session(_request):
             g.pending_login = live
             return None
     g.user_session = live.session
+    g.unread_notifications = (live.user.id, live.also[0])
     post = live.post
     g.post = post if post is not None and post.user_id == live.user.id else None
     return live.user
+
+
+def unread_notifications(user_id: int) -> int:
+    """The user's unread count, as read with his session at the start of the request (the header
+    and the workbench card show it), else from the database."""
+    known = g.get("unread_notifications")
+    if known is not None and known[0] == user_id:
+        return known[1]
+    from office.notifications.service import unread_count
+
+    return unread_count(user_id)
 
 
 def current_actor() -> Actor:
@@ -407,6 +485,7 @@ def init_app(app: Flask) -> None:
     app.wsgi_app = TrustedProxies(app)
     app.register_blueprint(bp)
     app.jinja_env.filters["datetimeformat"] = datetimeformat
+    app.jinja_env.globals["url_each"] = url_each
     login_manager.session_protection = "strong"
     login_manager.login_view = "auth.login"
 
@@ -512,9 +591,8 @@ def init_app(app: Flask) -> None:
         if g.get("degraded"):
             return ctx
         if current_user.is_authenticated:
-            from office.notifications.service import unread_count
-
             actor = current_actor()
-            ctx.update(actor=actor, nav=nav_items(actor), current_post=g.get("post"),
-                       posts=current_user.posts, unread_notifications=unread_count(current_user.id))
+            nav = nav_items(actor)
+            ctx.update(actor=actor, nav=nav, nav_here=active_nav(nav, request.endpoint), current_post=g.get("post"),
+                       posts=current_user.posts, unread_notifications=unread_notifications(current_user.id))
         return ctx

@@ -12,12 +12,22 @@ from office.approvals.models import ApprovalRequest, CarbonCopy, RequestState, T
 from office.approvals.transitions import _check_version, _fresh, lock_request
 from office.auth.service import delegate_for
 from office.errors import Conflict, NotFound, PermissionDenied
-from office.extensions import db
+from office.extensions import db, session_memo
 
 
 def is_participant(user_id: int, req: ApprovalRequest) -> bool:
+    """The user asked for, decides on or was copied on the request. A request page asks this a few
+    times (may he see it, comment, copy); it is read once until the session writes or ends."""
     if req.requester_id == user_id:
         return True
+    memo = session_memo("approvals.participant")
+    key = (user_id, req.id)
+    if key not in memo:
+        memo[key] = _is_participant(user_id, req)
+    return memo[key]
+
+
+def _is_participant(user_id: int, req: ApprovalRequest) -> bool:
     hit = db.session.execute(select(Task.id).where(
         Task.request_id == req.id, (Task.assignee_id == user_id) | (Task.on_behalf_of_id == user_id))
         .limit(1)).first()

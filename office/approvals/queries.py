@@ -40,12 +40,31 @@ def _open(actor: Actor) -> list:
 _TODO_ORDER = (Task.due_at.is_(None), Task.due_at, Task.id)
 
 
-def todo_tasks(actor: Actor, limit: int = 200) -> list[Task]:
+def todo_tasks(actor: Actor, limit: int = 200, offset: int = 0) -> list[Task]:
+    """The actor's open tasks from ``offset``, soonest due first, with their requests, requesters and
+    units (what a list row shows) loaded in the same query."""
     if actor.user_id is None:
         return []
+    req = contains_eager(Task.request)
     return list(db.session.execute(
         select(Task).join(ApprovalRequest, ApprovalRequest.id == Task.request_id).where(*_open(actor))
-        .options(contains_eager(Task.request)).order_by(*_TODO_ORDER).limit(limit)).scalars())
+        .options(req, req.joinedload(ApprovalRequest.requester), req.joinedload(ApprovalRequest.unit))
+        .order_by(*_TODO_ORDER).limit(limit).offset(offset)).scalars())
+
+
+def list_rows(tasks: list[Task]) -> list[dict]:
+    """A to-do or done list's rows: each task with its request, its subject's summary line and the
+    name of its step (each flow version's definition read once, not once per row)."""
+    lines = subjects.summaries_of([(t.request.subject_type, t.request.subject_id) for t in tasks])
+    nodes: dict[int, list] = {}
+
+    def step(t: Task) -> str:
+        version = t.request.flow_version
+        found = nodes[version.id] if version.id in nodes else nodes.setdefault(version.id, version.nodes)
+        return found[t.node_index]["name"] if 0 <= t.node_index < len(found) else ""
+
+    return [{"task": t, "req": t.request, "step": step(t),
+             "summary": lines[(t.request.subject_type, str(t.request.subject_id))]} for t in tasks]
 
 
 def todo_count(actor: Actor) -> int:

@@ -16,7 +16,7 @@ from office.approvals.models import ApprovalAction, ApprovalRequest, Signature, 
 from office.auth.models import User
 from office.errors import NotFound, ValidationError
 from office.extensions import db
-from office.web import current_actor, login_required
+from office.web import current_actor, login_required, paging
 
 bp = Blueprint("approvals", __name__, url_prefix="/approvals")
 
@@ -53,24 +53,21 @@ def _labels():
 # --- lists ---------------------------------------------------------------------------------------
 
 
-def _rows_for_tasks(tasks):
-    lines = subjects.summaries_of([(t.request.subject_type, t.request.subject_id) for t in tasks])
-    return [{"task": t, "req": t.request, "summary": lines[(t.request.subject_type, str(t.request.subject_id))]}
-            for t in tasks]
-
-
 @bp.get("/")
 @login_required
 def todo():
+    """The open tasks, 50 a page, soonest due first (the count is the workbench card's)."""
     actor = current_actor()
-    return render_template("approvals/list.html", tab="todo", rows=_rows_for_tasks(queries.todo_tasks(actor)))
+    p = paging(queries.todo_count(actor))
+    return render_template("approvals/list.html", tab="todo", paging=p,
+                           rows=queries.list_rows(queries.todo_tasks(actor, p.size, p.offset)))
 
 
 @bp.get("/done")
 @login_required
 def done():
     actor = current_actor()
-    return render_template("approvals/list.html", tab="done", rows=_rows_for_tasks(queries.done_tasks(actor)))
+    return render_template("approvals/list.html", tab="done", rows=queries.list_rows(queries.done_tasks(actor)))
 
 
 @bp.get("/mine")

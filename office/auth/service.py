@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from office.actor import Actor
@@ -62,19 +63,27 @@ class LiveSession(NamedTuple):
     session: UserSession
     user: User
     post: Post | None
+    also: tuple = ()
 
 
-def load_session(token: str | None) -> LiveSession | None:
+@lru_cache(maxsize=8)
+def _session_statement(also: tuple):
+    """``load_session``'s statement, built once per ``also`` (the same tuple on every request):
+    building it costs more than SQLAlchemy's cached compilation of it."""
+    return select(UserSession, User, *also).join(User, User.id == UserSession.user_id) \
+        .options(joinedload(User.posts).joinedload(Post.unit), joinedload(User.posts).joinedload(Post.role_rows)) \
+        .where(UserSession.token_hash == bindparam("token_hash"))
+
+
+def load_session(token: str | None, also: tuple = ()) -> LiveSession | None:
     """The live session for a token with its user and post, or None when ended, idle too long or
     past its absolute limit. One query for the lot, as this runs on every request: the user comes
-    with all his posts, their units and roles (the page header lists them to switch posts)."""
+    with all his posts, their units and roles (the page header lists them to switch posts).
+    ``also``: scalar subqueries correlated with ``User.id`` that every page needs as well (the
+    header's unread count), read in the same statement; their values come back in ``also``."""
     if not token:
         return None
-    row = db.session.execute(
-        select(UserSession, User).join(User, User.id == UserSession.user_id)
-        .options(joinedload(User.posts).joinedload(Post.unit), joinedload(User.posts).joinedload(Post.role_rows))
-        .where(UserSession.token_hash == _token_hash(token))
-    ).unique().first()
+    row = db.session.execute(_session_statement(also), {"token_hash": _token_hash(token)}).unique().first()
     if row is None or row[0].ended_at is not None:
         return None
     s = row[0]
@@ -92,7 +101,7 @@ def load_session(token: str | None) -> LiveSession | None:
     post = next((p for p in user.posts if p.id == s.post_id), None)
     if post is None and s.post_id is not None:
         post = db.session.get(Post, s.post_id)
-    return LiveSession(s, user, post)
+    return LiveSession(s, user, post, tuple(row[2:]))
 
 
 def end_session(token: str | None, actor: Actor | None = None) -> None:

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, event, func, literal_column, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, func, literal_column, or_, select
 
-from office.extensions import db
+from office.extensions import db, session_memo
 from office.forms.catalogue import element_period, elements_by_code
 from office.forms.models import Aggregation, DataValue, ReportTask, Submission, SubmissionState
 from office.forms.values import form_elements
@@ -176,11 +175,8 @@ def drilldown(task: ReportTask, path: str) -> list[RollupRow]:
     return _rows(task, path, lens, _grouped(task, path, lens))
 
 
-_MEMO = "forms.rollup"
-
-
 def _grouped(task: ReportTask, path: str, lens: list[int]):
-    memo = db.session.info.setdefault(_MEMO, {})
+    memo = session_memo("forms.rollup")
     key = (task.id, path, tuple(lens))
     if key not in memo:
         aggs: dict = {}
@@ -191,13 +187,6 @@ def _grouped(task: ReportTask, path: str, lens: list[int]):
             progress.update(_progress(task, path, n, exact=exact))
         memo[key] = (aggs, progress)
     return memo[key]
-
-
-@event.listens_for(Session, "after_flush")
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_soft_rollback")
-def _forget(session, *_args) -> None:
-    session.info.pop(_MEMO, None)
 
 
 def _total(aggs: dict[tuple[str, int], Agg]) -> dict[tuple[str, int], Agg]:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from office.actor import Actor
 from office.errors import Conflict
-from office.extensions import db
+from office.extensions import db, session_memo
 from office.forms import expr
 from office.forms.catalogue import element_period, elements_by_code, previous_period
 from office.forms.models import (
@@ -137,7 +137,15 @@ def history(value_id: int) -> list[ValueHistory]:
 
 
 def form_elements(version: FormTemplateVersion) -> dict[str, DataElement]:
-    return elements_by_code([f["element"] for f in version.fields()])
+    """The form's elements by code; read once per saved version until the session writes or ends
+    (a fill page and a roll-up page each ask two or three times)."""
+    if version.id is None:
+        return elements_by_code([f["element"] for f in version.fields()])
+    memo = session_memo("forms.elements")
+    if version.id not in memo:
+        by_code = elements_by_code([f["element"] for f in version.fields()])
+        memo[version.id] = by_code
+    return dict(memo[version.id])
 
 
 def prefill(version: FormTemplateVersion, unit_id: int, period: str) -> dict[str, Prefill]:

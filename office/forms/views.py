@@ -2,38 +2,56 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from jinja2 import pass_eval_context
 
 from office.errors import NotFound, PermissionDenied, ValidationError
 from office.extensions import db
 from office.forms import admin as catalogue_admin
 from office.forms import excel, review, rollup, shared, tasks
-from office.forms.catalogue import list_elements, list_templates
-from office.forms.models import DataElement
+from office.forms.catalogue import elements_by_code, list_elements, list_templates
 from office.forms.tasks import Workload
 from office.org.models import Division
 from office.timeutil import utcnow
-from office.web import current_actor, login_required
+from office.web import current_actor, login_required, translated
 
 bp = Blueprint("forms", __name__, url_prefix="/reports")
 
 def source_label(source: str) -> str:
-    return {"typed": _("Typed"), "shared": _("Shared data"), "form": _("Another form"),
-            "carried_forward": _("Carried forward"), "computed": _("Computed"),
-            "confirmed": _("Confirmed unchanged"), "excel": _("Excel upload")}.get(source, source)
+    # Translated once per locale (a 200-field form shows a source per field).
+    return translated("forms.sources", lambda: {
+        "typed": _("Typed"), "shared": _("Shared data"), "form": _("Another form"),
+        "carried_forward": _("Carried forward"), "computed": _("Computed"),
+        "confirmed": _("Confirmed unchanged"), "excel": _("Excel upload")}).get(source, source)
 
 
 def state_label(state: str) -> str:
-    return {"draft": _("Draft"), "submitted": _("Submitted"), "approved": _("Approved"),
-            "returned": _("Returned")}.get(state, state)
+    return translated("forms.states", lambda: {
+        "draft": _("Draft"), "submitted": _("Submitted"), "approved": _("Approved"),
+        "returned": _("Returned")}).get(state, state)
+
+
+def _per_render(eval_ctx, name: str, labels: Callable[[str], str]) -> Callable[[str], str]:
+    """A label function whose labels are looked up once per template rendering (a 200-field form
+    shows a source and a state per row)."""
+    memo = getattr(eval_ctx, "_office_labels", None)
+    if memo is None:
+        memo = eval_ctx._office_labels = {}
+    fn = memo.get(name)
+    if fn is None:
+        cache: dict[str, str] = {}
+        fn = memo[name] = lambda s: cache[s] if s in cache else cache.setdefault(s, labels(s))
+    return fn
 
 
 @bp.app_template_filter("source_label")
-def _source_label_filter(s):
-    return source_label(s)
+@pass_eval_context
+def _source_label_filter(eval_ctx, s):
+    return _per_render(eval_ctx, "source", source_label)(s)
 
 
 @bp.app_template_filter("pct")
@@ -42,9 +60,18 @@ def _pct_filter(x):
     return f"{round(float(x or 0), 1):g}"
 
 
+@bp.app_template_filter("rollup_num")
+def _rollup_num_filter(v):
+    """A roll-up cell: two decimals for a fraction, a whole number as such, nothing for no value."""
+    if v is None:
+        return ""
+    return f"{v:.2f}" if v % 1 else str(int(v))
+
+
 @bp.app_template_filter("state_label")
-def _state_label_filter(s):
-    return state_label(s)
+@pass_eval_context
+def _state_label_filter(eval_ctx, s):
+    return _per_render(eval_ctx, "state", state_label)(s)
 
 
 @bp.get("/")
@@ -102,17 +129,33 @@ def task(task_id: int):
     division = db.session.execute(db.select(Division).where(Division.path == path)).scalar_one_or_none()
     total = rollup.rollup(t, path)
     rows = rollup.drilldown(t, path)
-    els = [(f["element"], db.session.execute(db.select(DataElement).where(DataElement.code == f["element"]))
-            .scalar_one()) for f in t.template_version.fields()]
-    from office.forms.models import Submission
-
-    subs = list(db.session.execute(db.select(Submission).where(
-        Submission.task_id == t.id, Submission.path.startswith(path)).order_by(Submission.path)).scalars())
+    codes = [f["element"] for f in t.template_version.fields()]
+    by_code = elements_by_code(codes)
+    els = [(code, by_code[code]) for code in codes]
+    subs = level_submissions(t.id, path)
     charts = {code: bars(rows, code) for code, el in els if el.value_type in ("integer", "decimal", "percentage")}
     return render_template("forms/task.html", task=t, total=total, rows=rows, els=els, subs=subs, path=path,
                            base=base, division=division, charts=charts,
                            workload=tasks.workload(task_id=t.id, path=path, states=tasks.DONE), now=utcnow(),
                            may_review=lambda s: tasks.may_review(actor, s), may_urge=tasks.may_urge(actor, t))
+
+
+def level_submissions(task_id: int, path: str) -> list:
+    """The reports of the level a roll-up page shows: the units of ``path``'s division and of its
+    child divisions (each child's row drills down to the units below it), with their units' names
+    loaded in the same query. A province page lists its own and its cities' reports, not the
+    townships' 1,400."""
+    from sqlalchemy import func
+    from sqlalchemy.orm import contains_eager
+
+    from office.forms.models import Submission
+    from office.org.models import Unit
+
+    depth = func.length(Submission.path) - func.length(func.replace(Submission.path, "/", ""))
+    return list(db.session.execute(
+        db.select(Submission).join(Unit, Unit.id == Submission.unit_id).options(contains_eager(Submission.unit))
+        .where(Submission.task_id == task_id, Submission.path.startswith(path), depth <= path.count("/") + 1)
+        .order_by(Submission.path, Submission.id)).scalars())
 
 
 @bp.get("/tasks/<int:task_id>/export.xlsx")

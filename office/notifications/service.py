@@ -42,6 +42,14 @@ def notify_units(users_by_unit: dict[int | None, list[int]], kind: str, title: s
     return len(rows)
 
 
+def unread_count_of(user_id_column):
+    """``unread_count`` as a scalar subquery correlated with ``user_id_column`` (one statement can
+    read it with the user)."""
+    return (select(func.count()).select_from(Notification)
+            .where(Notification.user_id == user_id_column, Notification.read_at.is_(None))
+            .correlate_except(Notification).scalar_subquery())
+
+
 def unread_count(user_id: int) -> int:
     return db.session.execute(
         select(func.count()).select_from(Notification)
@@ -49,11 +57,17 @@ def unread_count(user_id: int) -> int:
     ).scalar_one()
 
 
+_LIST_COLUMNS = (Notification.id, Notification.kind, Notification.title, Notification.body, Notification.url,
+                 Notification.unit_id, Notification.created_at, Notification.read_at)
+
+
 def list_for(user_id: int, *, unread_only: bool = False, limit: int = 50, offset: int = 0):
-    q = select(Notification).where(Notification.user_id == user_id)
+    """The user's latest notifications, newest first, as rows with the attributes a list shows
+    (id, kind, title, body, url, unit_id, created_at, read_at), not whole objects."""
+    q = select(*_LIST_COLUMNS).where(Notification.user_id == user_id)
     if unread_only:
         q = q.where(Notification.read_at.is_(None))
-    return db.session.execute(q.order_by(Notification.id.desc()).limit(limit).offset(offset)).scalars().all()
+    return db.session.execute(q.order_by(Notification.id.desc()).limit(limit).offset(offset)).all()
 
 
 def mark_read(actor: Actor, notification_id: int) -> Notification:
