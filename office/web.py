@@ -192,11 +192,13 @@ def paging(total: int, size: int = PAGE_SIZE) -> Paging:
 
 @cache
 def _session_also() -> tuple:
-    """What every page reads with the session: the user's unread count (one tuple, built once)."""
+    """What every page reads with the session (one tuple, built once): the user's unread count and
+    the stamp of the second-factor policy (so the policy itself is read only when it changed)."""
     from office.auth.models import User
+    from office.auth.second_factor import policy_stamp
     from office.notifications.service import unread_count_of
 
-    return (unread_count_of(User.id),)
+    return (unread_count_of(User.id), policy_stamp())
 
 
 @login_manager.request_loader
@@ -209,7 +211,7 @@ def _load_user_from_session(_request):
     if live.session.second_factor_at is None:
         from office.auth.second_factor import needed
 
-        if needed(live.user):
+        if needed(live.user, stamp=live.also[1]):
             # Signed in with the password only: not signed in at all until the second factor is
             # passed. Only the second-factor pages (``second_factor_step``) see this session.
             g.pending_login = live

@@ -162,6 +162,21 @@ def test_a_session_opened_before_the_policy_is_held_at_its_next_request(app, org
     assert other.get("/api/notifications").status_code == 401
 
 
+def test_a_policy_changed_by_another_process_holds_the_session_at_its_next_request(app, org):
+    """Each process keeps the policy while its stamp (read with the session) is unchanged; a change
+    written elsewhere (here straight to the table, as another worker would) takes effect at once."""
+    from office.auth.models import SecondFactorPolicy
+
+    client = app.test_client()
+    assert login(client, "county_leader").status_code == 302
+    assert client.get("/").status_code == 200 and client.get("/").status_code == 200  # policy now kept
+    db.session.add(SecondFactorPolicy(role="leader", required=True,
+                                      changed_at=timeutil.utcnow() + timedelta(seconds=1)))
+    db.session.commit()
+    r = client.get("/")
+    assert r.status_code == 302 and r.headers["Location"] == "/account/second-factor"
+
+
 def test_logout_ends_a_half_open_session(app, org):
     require("leader")
     client = app.test_client()

@@ -38,25 +38,45 @@ METHODS = (TOTP, WEBAUTHN)
 # --- who must use one ------------------------------------------------------------------------
 
 
-def required_roles() -> set[str]:
+_POLICY_CACHE: dict[tuple, frozenset[str]] = {}
+_UNREAD = object()
+
+
+def policy_stamp():
+    """A scalar subquery that changes whenever the policy does (its latest change), read with the
+    session so that each request need not read the policy itself."""
+    return select(func.max(SecondFactorPolicy.changed_at)).scalar_subquery()
+
+
+def required_roles(stamp=_UNREAD) -> set[str]:
     """The roles whose holders must use a second factor: the security administrator's choice, and
-    the configured default for roles he has not decided on."""
+    the configured default for roles he has not decided on. Given the policy's stamp as read with
+    the session, the answer comes from this process's memory while the stamp is the same."""
+    default = frozenset(current_app.config.get("MFA_REQUIRED_ROLES") or ())
+    key = (str(db.engine.url), stamp, default)
+    if stamp is not _UNREAD and key in _POLICY_CACHE:
+        return set(_POLICY_CACHE[key])
     saved = dict(db.session.execute(select(SecondFactorPolicy.role, SecondFactorPolicy.required)).all())
-    default = set(current_app.config.get("MFA_REQUIRED_ROLES") or ())
-    return {r.value for r in Role if saved.get(r.value, r.value in default)}
+    roles = {r.value for r in Role if saved.get(r.value, r.value in default)}
+    if stamp is not _UNREAD:
+        if len(_POLICY_CACHE) > 64:
+            _POLICY_CACHE.clear()
+        _POLICY_CACHE[key] = frozenset(roles)
+    return roles
 
 
 def user_roles(user: User) -> set[str]:
     return {r for p in user.posts for r in p.roles}
 
 
-def required_for(user: User) -> bool:
-    return bool(user_roles(user) & required_roles())
+def required_for(user: User, stamp=_UNREAD) -> bool:
+    return bool(user_roles(user) & required_roles(stamp))
 
 
-def needed(user: User) -> bool:
-    """Whether this user's sign-in takes a second factor."""
-    return user.second_factor is not None or required_for(user)
+def needed(user: User, stamp=_UNREAD) -> bool:
+    """Whether this user's sign-in takes a second factor (``stamp``: the policy's stamp as read
+    with the session, see ``policy_stamp``)."""
+    return user.second_factor is not None or required_for(user, stamp)
 
 
 def may_set_policy(actor: Actor) -> bool:
@@ -84,6 +104,7 @@ def set_policy(actor: Actor, required: set[str]) -> set[str]:
     audit.record(actor, "auth.second_factor_policy", object_type="policy", object_id="second_factor",
                  before={"required": sorted(before)}, after={"required": sorted(after)})
     db.session.commit()
+    _POLICY_CACHE.clear()  # this process at once; the others by the new stamp
     return after
 
 

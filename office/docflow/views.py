@@ -289,6 +289,14 @@ def receipt(receipt_id: int):
                            instruction_running=instruction_running)
 
 
+def _one_person(form) -> int:
+    """The one person a receipt is assigned to (承办人): a single id, or a message."""
+    ids = form.getlist("user_id")
+    if len(ids) != 1 or not str(ids[0]).isdigit():
+        raise ValidationError(_("Choose one person to handle the document."))
+    return int(ids[0])
+
+
 RECEIPT_ACTIONS = {
     "sign_for": lambda a, r, f: df.sign_for(a, r, version=f.get("version")),
     "return": lambda a, r, f: df.return_missent(a, r, f.get("text", ""), version=f.get("version")),
@@ -297,8 +305,7 @@ RECEIPT_ACTIONS = {
     "instruct": lambda a, r, f: df.instruct(a, r, f.get("text", ""), version=f.get("version")),
     "request_instruction": lambda a, r, f: df.request_instruction(a, r, f.get("text", ""),
                                                                   version=f.get("version")),
-    "assign": lambda a, r, f: df.assign(a, r, int(f.get("user_id") or 0), f.get("text", ""),
-                                        version=f.get("version")),
+    "assign": lambda a, r, f: df.assign(a, r, _one_person(f), f.get("text", ""), version=f.get("version")),
     "close": lambda a, r, f: df.close(a, r, f.get("text", ""), version=f.get("version")),
     "circulate": lambda a, r, f: df.circulate(a, r, [int(x) for x in f.getlist("user_id") if x.isdigit()],
                                               version=f.get("version")),

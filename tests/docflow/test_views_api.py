@@ -140,3 +140,15 @@ def test_upload_refused_by_content(client, org):
     att = db.session.get(Document, mine).attachments[0]
     got = client.get(f"/documents/{mine}/attachments/{att.id}")
     assert got.status_code == 200 and got.data.startswith(b"\x89PNG")
+
+
+def test_assigning_a_receipt_to_a_list_of_people_is_a_message_and_changes_nothing(client, org, province_notice):
+    issue(org, province_notice, clerk="prov_clerk", leader="prov_leader")
+    own = _receipt(province_notice, org, "330102")
+    login(client, "other_county_clerk")
+    assert _api_post(client, f"/api/documents/receipts/{own.id}/sign_for").status_code == 200
+    resp = _api_post(client, f"/api/documents/receipts/{own.id}/assign", json={"user_id": [1, 2]})
+    assert resp.status_code == 400
+    assert "one person" in resp.get_json()["error"]
+    db.session.expire_all()
+    assert db.session.get(Receipt, own.id).state == "signed"
