@@ -4,6 +4,8 @@ registers its actions (``register_actions("docflow", {...})``) and record kinds 
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 
 _actions: dict[str, object] = {
@@ -50,6 +52,14 @@ def object_label(object_type: str) -> str:
     from office.web import translated
 
     return translated("audit.objects", lambda: dict(_objects)).get(object_type) or str(_l("Record"))
+
+
+def actor_label(actor_id: int | None, actor_name: str, system: str | None = None) -> str:
+    """Who did it: the person's name; a part of the system (``Actor.system("forms")``: no user, a
+    component's name) reads as ``system`` ("System" unless given; a timeline passes "")."""
+    if actor_id is None and (not actor_name or re.fullmatch(r"[a-z_]+", actor_name)):
+        return str(_l("System")) if system is None else system
+    return actor_name
 
 
 def known_actions() -> set[str]:
