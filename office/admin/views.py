@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
+from office.audit import labels as audit_labels
 from office.audit import service as audit_service
 from office.audit.models import AuditEvent
 from office.auth import service as auth
@@ -39,7 +40,8 @@ def _on_register(state):
 
 @bp.context_processor
 def _labels():
-    return {"role_labels": ROLE_LABELS}
+    return {"role_labels": ROLE_LABELS, "audit_action_label": audit_labels.action_label,
+            "audit_object_label": audit_labels.object_label}
 
 
 def _require_any_admin(actor):
@@ -186,8 +188,10 @@ def audit_log():
     query = query.where(or_(AuditEvent.unit_id.in_(in_scope), AuditEvent.unit_id.is_(None))
                         if root_auditor else AuditEvent.unit_id.in_(in_scope))
     if q:
-        query = query.where(or_(AuditEvent.action.contains(q), AuditEvent.actor_name.contains(q),
-                                AuditEvent.object_id == q))
+        # The auditor searches by the words shown (an action's label) as well as by the recorded key.
+        worded = [k for k in audit_labels.known_actions() if q in audit_labels.action_label(k)]
+        query = query.where(or_(AuditEvent.action.contains(q), AuditEvent.action.in_(worded),
+                                AuditEvent.actor_name.contains(q), AuditEvent.object_id == q))
     events = db.session.execute(query.order_by(AuditEvent.seq.desc()).limit(PAGE).offset((page - 1) * PAGE)).scalars()
     result = audit_service.verify() if request.args.get("verify") == "1" else None
     return render_template("admin/audit.html", events=events, q=q, page=page, verify=result)

@@ -11,12 +11,21 @@ def init_app(app):
     from flask_babel import lazy_gettext as _l
 
     from office.approvals import api, deadlines, models, standalone, todo, views  # noqa: F401
+    from office.audit import labels as audit_labels
     from office.inbox import lists as inbox
     from office.web import register_card, register_nav
 
     app.config.setdefault("APPROVALS_URGE_MINUTES", 30)
     app.config.setdefault("APPROVALS_MAX_ATTACHMENT_MB", 20)
     app.register_blueprint(views.bp)
+    audit_labels.register_actions("approvals", {
+        **views.ACTION_LABELS, "empty_assignee": _l("Nobody for the step"), "attach": _l("Attachment added"),
+        "detach": _l("Attachment removed"), "flow_saved": _l("Flow saved"), "flow_active": _l("Flow switched on or off"),
+        "signature_saved": _l("Signature saved"), "signature_removed": _l("Signature removed")})
+    audit_labels.register_object_types({
+        "approval_request": _l("Approval request"), "approval_flow": _l("Approval flow"),
+        "approval_signature": _l("Signature"), "approval_standalone": _l("Request for instructions"),
+        "approval_attachment": _l("Attachment")})
     app.register_blueprint(api.bp)
     register_nav(app, "approvals", _l("Approvals"), "approvals.todo", 30,
                  visible=lambda actor: actor.user_id is not None)

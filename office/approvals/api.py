@@ -108,7 +108,7 @@ def request_detail(request_id: int):
                                  "url": url_for("approvals.attachment", request_id=req.id, attachment_id=a.id)}
                                 for a in standalone.attachments_of(item)],
                    tasks=[_task_json(t) for t in queries.request_tasks(req)],
-                   timeline=[{"kind": a.kind, "actor": a.actor_name, "on_behalf_of": a.on_behalf_of_name,
+                   timeline=[{"kind": a.kind, "actor": a.actor_name if a.actor_id else None, "on_behalf_of": a.on_behalf_of_name,
                               "opinion": a.opinion, "node_index": a.node_index,
                               "at": a.created_at.isoformat()} for a in queries.timeline(req)])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlalchemy import String, cast, exists, func, or_, select
 from sqlalchemy.orm import contains_eager
 
@@ -96,7 +97,7 @@ def copied_to_me(actor: Actor, limit: int = 200) -> list[CarbonCopy]:
 def get_request(actor: Actor, request_id: int) -> ApprovalRequest:
     req = db.session.get(ApprovalRequest, request_id)
     if req is None or not engine.can_view(actor, req):
-        raise NotFound("No such approval request.")
+        raise NotFound(_("No such approval request."))
     return req
 
 

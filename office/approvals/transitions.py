@@ -117,7 +117,9 @@ def _timeline(req: ApprovalRequest, kind: str, actor: Actor | None, *, task: Tas
     row = ApprovalAction(
         request_id=req.id, task_id=task.id if task else None,
         node_index=node_index if node_index is not None else (task.node_index if task else req.node_index),
-        kind=kind, actor_id=actor.user_id if actor else None, actor_name=actor.name if actor else "",
+        # A system step (step completed, flow finished, auto-pass) has no actor: no name is recorded.
+        kind=kind, actor_id=actor.user_id if actor else None,
+        actor_name=actor.name if actor and not actor.is_system else "",
         on_behalf_of_id=on_behalf_of_id, on_behalf_of_name=_user_name(on_behalf_of_id),
         opinion=opinion or "", signature_id=signature_id,
         detail_json=json.dumps(detail or {}, ensure_ascii=False, default=str), created_at=utcnow())

@@ -39,15 +39,16 @@ ACTION_LABELS = {"submit": _l("Submitted"), "resubmit": _l("Resubmitted"), "appr
                  "add_signer": _l("Added a signer"), "withdraw": _l("Withdrawn"), "urge": _l("Urged"),
                  "comment": _l("Comment"), "cc": _l("Copied"), "auto_pass": _l("Auto-passed"),
                  "skip": _l("Step skipped (condition)"), "empty": _l("Nobody for the step"),
-                 "node_done": _l("Step completed"), "finish": _l("Finished"), "escalate": _l("Escalated"),
-                 "deadline": _l("Deadline"), "timeout_approve": _l("Approved after the deadline"),
+                 "node_done": _l("Step completed"), "finish": _l("Flow finished"), "escalate": _l("Escalated"),
+                 "deadline": _l("Deadline reached"), "timeout_approve": _l("Approved after the deadline"),
                  "passed_over": _l("Passed over (separated duties)")}
 DECISION_FLASH = {"approve": _l("Approved."), "reject": _l("Rejected."), "return": _l("Returned.")}
 
 
 @bp.app_context_processor
 def _labels():
-    return {"approval_state_labels": STATE_LABELS, "approval_action_labels": ACTION_LABELS}
+    return {"approval_state_labels": STATE_LABELS, "approval_action_labels": ACTION_LABELS,
+            "approval_node_labels": dict(NODE_TYPES)}
 
 
 # --- lists ---------------------------------------------------------------------------------------
@@ -314,7 +315,8 @@ def _require_editor():
 @login_required
 def flow_list():
     actor = current_actor()
-    return render_template("approvals/flows.html", flows=flows.all_flows(actor), may_edit=flows.may_edit(actor))
+    return render_template("approvals/flows.html", flows=flows.all_flows(actor), may_edit=flows.may_edit(actor),
+                           subject_labels={st.key: st.label for st in subjects.subject_types()})
 
 
 def _nodes_from_form(form) -> list[dict]:

@@ -11,10 +11,14 @@ attachments, search, archive). Sign-off (签发) and the leader's instruction (�
 def init_app(app):
     from flask_babel import lazy_gettext as _l
 
-    from office.docflow import api, demo, models, receiving, signoff, todo, views  # noqa: F401  (registers)
+    from office.audit import labels as audit_labels
+    from office.docflow import api, demo, models, receiving, signoff, todo, views, words  # noqa: F401  (registers)
     from office.web import register_card, register_nav
 
     app.register_blueprint(views.bp)
+    audit_labels.register_actions("docflow", {**words.EVENTS, "unit_settings": _l("Unit settings changed")})
+    audit_labels.register_object_types({"document": _l("Document"), "receipt": _l("Received document"),
+                                        "document_attachment": _l("Attachment")})
     app.register_blueprint(api.bp)
     register_nav(app, "documents", _l("Documents"), "docflow.incoming", 30,
                  visible=lambda actor: actor.unit_id is not None)

@@ -40,16 +40,22 @@ from office.org.models import LEVEL_ORDER, Unit, UnitKind
 
 DEFAULT_SENSITIVITY = ("", "内部", "工作秘密")
 
-# Named recipient groups, relative to the lead issuing unit.
+
+def N_(text: str) -> str:
+    """Marks a text for the catalogue; the page translates it when it shows it."""
+    return text
+
+
+# Named recipient groups, relative to the lead issuing unit (translated by the pages).
 GROUPS = {
-    "subordinate_governments": "All governments one level below",
-    "city_governments": "All city governments under us",
-    "county_governments": "All county governments under us",
-    "township_governments": "All township governments under us",
-    "line_down": "Our function's line below us (all levels)",
-    "line_next": "Our function's line one level below",
-    "same_level_departments": "Departments at our level",
-    "superior_government": "The government one level up",
+    "subordinate_governments": N_("All governments one level below"),
+    "city_governments": N_("All city governments under us"),
+    "county_governments": N_("All county governments under us"),
+    "township_governments": N_("All township governments under us"),
+    "line_down": N_("Our function's line below us (all levels)"),
+    "line_next": N_("Our function's line one level below"),
+    "same_level_departments": N_("Departments at our level"),
+    "superior_government": N_("The government one level up"),
 }
 
 

@@ -13,6 +13,7 @@ from office.actor import Actor
 from office.audit import service as audit
 from office.errors import ValidationError
 from office.forms.catalogue import parse_value
+from office.forms.labels import source_label
 from office.forms.models import Submission
 from office.forms.tasks import form_view, get_submission, save
 
@@ -46,7 +47,7 @@ def export(sub: Submission, filled: bool = True) -> bytes:
     v = task.template_version
     wb = Workbook()
     ws = wb.active
-    ws.title = "form"
+    ws.title = _("Form")
     append_row(ws, [f"{v.template.name} · {task.period} · {sub.unit.name}"])
     ws["A1"].font = Font(bold=True, size=13)
     append_row(ws, [MARK, v.template.code, v.version, task.period, sub.unit.code, sub.id])
@@ -64,7 +65,8 @@ def export(sub: Submission, filled: bool = True) -> bytes:
             if p and p.num is not None and filled and f.element.value_type in ("integer", "decimal", "percentage"):
                 value = int(p.num) if f.element.value_type == "integer" else p.num
             append_row(ws, [f.code, f.label, value, f.element.unit_of_measure or "",
-                            (p.source if (filled and p) else "") + (" (computed)" if f.computed else "")])
+                            " · ".join(w for w in dict.fromkeys((source_label(p.source) if (filled and p) else "",
+                                                                 _("Computed") if f.computed else "")) if w)])
             if f.computed:
                 ws.cell(ws.max_row, 3).fill = grey
     ws.column_dimensions["A"].width = 18
@@ -94,6 +96,7 @@ def rollup_export(actor: Actor, task_id: int) -> tuple[str, bytes]:
     codes = [f["element"] for f in t.template_version.fields()]
     wb = Workbook()
     ws = wb.active
+    ws.title = _("Roll-up")
     append_row(ws, [_("Division"), _("Expected"), _("Submitted"), _("Approved")] + codes)
     for r in rows:
         append_row(ws, [r.name or _("Total"), r.progress.expected, r.progress.submitted, r.progress.approved]

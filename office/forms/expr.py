@@ -12,6 +12,8 @@ import ast
 import operator
 from functools import lru_cache
 
+from flask_babel import gettext as _
+
 from office.errors import ValidationError
 
 _BIN = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -31,7 +33,7 @@ class Missing(Exception):
 @lru_cache(maxsize=512)
 def parse(expr: str) -> ast.Expression:
     if len(expr) > 500:
-        raise ValidationError("expression too long")
+        raise ValidationError(_("The expression is too long."))
     try:
         tree = ast.parse(expr, mode="eval")
     except SyntaxError as exc:

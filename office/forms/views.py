@@ -14,26 +14,20 @@ from office.extensions import db
 from office.forms import admin as catalogue_admin
 from office.forms import excel, review, rollup, shared, tasks
 from office.forms.catalogue import elements_by_code, list_elements, list_templates
+from office.forms.labels import (
+    aggregation_label,
+    field_status_label,
+    period_label,
+    source_label,
+    state_label,
+    value_type_label,
+)
 from office.forms.tasks import Workload
 from office.org.models import Division
 from office.timeutil import utcnow
-from office.web import current_actor, login_required, translated
+from office.web import current_actor, login_required
 
 bp = Blueprint("forms", __name__, url_prefix="/reports")
-
-def source_label(source: str) -> str:
-    # Translated once per locale (a 200-field form shows a source per field).
-    return translated("forms.sources", lambda: {
-        "typed": _("Typed"), "shared": _("Shared data"), "form": _("Another form"),
-        "carried_forward": _("Carried forward"), "computed": _("Computed"),
-        "confirmed": _("Confirmed unchanged"), "excel": _("Excel upload")}).get(source, source)
-
-
-def state_label(state: str) -> str:
-    return translated("forms.states", lambda: {
-        "draft": _("Draft"), "submitted": _("Submitted"), "approved": _("Approved"),
-        "returned": _("Returned")}).get(state, state)
-
 
 def _per_render(eval_ctx, name: str, labels: Callable[[str], str]) -> Callable[[str], str]:
     """A label function whose labels are looked up once per template rendering (a 200-field form
@@ -66,6 +60,26 @@ def _rollup_num_filter(v):
     if v is None:
         return ""
     return f"{v:.2f}" if v % 1 else str(int(v))
+
+
+@bp.app_template_filter("field_status_label")
+def _field_status_filter(s):
+    return field_status_label(s)
+
+
+@bp.app_template_filter("value_type_label")
+def _value_type_filter(s):
+    return value_type_label(s)
+
+
+@bp.app_template_filter("aggregation_label")
+def _aggregation_filter(s):
+    return aggregation_label(s)
+
+
+@bp.app_template_filter("period_label")
+def _period_filter(s):
+    return period_label(s)
 
 
 @bp.app_template_filter("state_label")

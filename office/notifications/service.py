@@ -7,6 +7,7 @@ import smtplib
 from email.message import EmailMessage
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from office.actor import Actor
@@ -73,7 +74,7 @@ def list_for(user_id: int, *, unread_only: bool = False, limit: int = 50, offset
 def mark_read(actor: Actor, notification_id: int) -> Notification:
     n = db.session.get(Notification, notification_id)
     if n is None or n.user_id != actor.user_id:
-        raise NotFound("Not found.")
+        raise NotFound(_("Not found."))
     if n.read_at is None:
         n.read_at = utcnow()
         db.session.commit()
