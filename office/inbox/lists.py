@@ -95,15 +95,26 @@ def _shape(actor: Actor) -> tuple[bool, list[str], dict]:
     return actor.unit_id is not None, groups, params
 
 
+def list_query(actor: Actor, limit: int, offset: int = 0, *, module: str | None = None) -> tuple:
+    """The statement of the actor's open items ``offset`` to ``offset + limit`` in to-do order and
+    its parameters (the benchmark's floor runs exactly these)."""
+    in_unit, groups, params = _shape(actor)
+    return _list_statement(in_unit, len(groups), module is not None), \
+        {**params, "module": module, "upto": offset + limit, "limit": limit, "offset": offset}
+
+
+def count_query(actor: Actor) -> tuple:
+    """The statement of the actor's open items per module, ``(module, count)`` rows, and its parameters."""
+    in_unit, groups, params = _shape(actor)
+    return _count_statement(in_unit, len(groups)), params
+
+
 def rows(actor: Actor, limit: int, offset: int = 0, *, module: str | None = None) -> list:
     """The actor's open items ``offset`` to ``offset + limit`` in to-do order (soonest due first,
     undated after, oldest first), as rows: one statement."""
     if actor.user_id is None or limit <= 0:
         return []
-    in_unit, groups, params = _shape(actor)
-    stmt = _list_statement(in_unit, len(groups), module is not None)
-    return db.session.execute(stmt, {**params, "module": module, "upto": offset + limit, "limit": limit,
-                                     "offset": offset}).all()
+    return db.session.execute(*list_query(actor, limit, offset, module=module)).all()
 
 
 def render(rows_) -> list[TodoItem]:
@@ -135,8 +146,7 @@ def counts(actor: Actor) -> dict[str, int]:
     def build() -> dict[str, int]:
         if actor.user_id is None:
             return {}
-        in_unit, groups, params = _shape(actor)
-        return dict(db.session.execute(_count_statement(in_unit, len(groups)), params).all())
+        return dict(db.session.execute(*count_query(actor)).all())
 
     if has_request_context():
         from office.web import per_actor
