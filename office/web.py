@@ -192,24 +192,26 @@ def paging(total: int, size: int = PAGE_SIZE) -> Paging:
 
 @cache
 def _session_also() -> tuple:
-    """What every page reads with the session: the user's unread count (one tuple, built once)."""
+    """What every page reads with the session: the user's unread count and whether one of his roles
+    must use a second factor (one tuple, built once)."""
     from office.auth.models import User
+    from office.auth.second_factor import required_for_sql
     from office.notifications.service import unread_count_of
 
-    return (unread_count_of(User.id),)
+    return (unread_count_of(User.id), required_for_sql())
 
 
 @login_manager.request_loader
 def _load_user_from_session(_request):
     from office.auth import service as auth
+    from office.auth.second_factor import required_defaults
 
-    live = auth.load_session(session.get("sid"), also=_session_also())
+    live = auth.load_session(session.get("sid"), also=_session_also(), params=required_defaults())
     if live is None or not live.user.active:
         return None
     if live.session.second_factor_at is None:
-        from office.auth.second_factor import needed
-
-        if needed(live.user):
+        # second_factor.needed(user), with the policy read in the session's statement
+        if live.user.second_factor is not None or live.also[1]:
             # Signed in with the password only: not signed in at all until the second factor is
             # passed. Only the second-factor pages (``second_factor_step``) see this session.
             g.pending_login = live
@@ -371,6 +373,30 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+@cache
+def _parsed_locale(name: str):
+    from babel import Locale
+
+    return Locale.parse(name)
+
+
+@cache
+def _parsed_timezone(name: str):
+    from pytz import timezone
+
+    return timezone(name)
+
+
+def babel_locale():
+    """Flask-Babel's locale selector: ``select_locale()``'s locale, parsed once per process (Babel
+    would parse the name again on every request, checking it against every locale it knows)."""
+    return _parsed_locale(select_locale())
+
+
+def babel_timezone():
+    return _parsed_timezone(select_timezone())
 
 
 @bp.post("/lang")

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, bindparam, delete, exists, func, or_, select
 
 from office.actor import Actor
 from office.audit import service as audit
 from office.auth.models import (
+    Post,
+    PostRole,
     RecoveryCode,
     Role,
     SecondFactorPolicy,
@@ -44,6 +46,23 @@ def required_roles() -> set[str]:
     saved = dict(db.session.execute(select(SecondFactorPolicy.role, SecondFactorPolicy.required)).all())
     default = set(current_app.config.get("MFA_REQUIRED_ROLES") or ())
     return {r.value for r in Role if saved.get(r.value, r.value in default)}
+
+
+def required_for_sql():
+    """``required_for`` as an SQL condition correlated with ``User.id``, for a statement that reads
+    the user anyway (the session's, on every request): one of his posts holds a role the security
+    administrator requires, or a role he has not decided on that the configured default requires.
+    The default is bound per execution: ``required_defaults()``."""
+    decided = exists().where(SecondFactorPolicy.role == PostRole.role)
+    required = exists().where(SecondFactorPolicy.role == PostRole.role, SecondFactorPolicy.required.is_(True))
+    return exists().where(
+        PostRole.post_id == Post.id, Post.user_id == User.id, PostRole.role.in_([r.value for r in Role]),
+        or_(required, and_(~decided, PostRole.role.in_(bindparam("mfa_defaults", expanding=True)))))
+
+
+def required_defaults() -> dict:
+    """The values ``required_for_sql`` is executed with."""
+    return {"mfa_defaults": sorted(set(current_app.config.get("MFA_REQUIRED_ROLES") or ()))}
 
 
 def user_roles(user: User) -> set[str]:

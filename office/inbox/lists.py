@@ -117,9 +117,23 @@ def rows(actor: Actor, limit: int, offset: int = 0, *, module: str | None = None
     return db.session.execute(*list_query(actor, limit, offset, module=module)).all()
 
 
+def _patterns() -> dict[str, str]:
+    """The lines' patterns in the current language, translated once per process and language (the
+    catalogues do not change while it runs); a plain dict outside an application."""
+    from flask import current_app
+
+    from office.web import translated
+
+    try:
+        current_app.extensions
+    except RuntimeError:
+        return {}
+    return translated("inbox.lines", dict)
+
+
 def render(rows_) -> list[TodoItem]:
     """To-do items with their lines in the current language (each pattern translated once)."""
-    patterns: dict[str, str] = {}
+    patterns = _patterns()
     out = []
     for r in rows_:
         line = line_of(r.line)
