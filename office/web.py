@@ -127,6 +127,30 @@ def _nav_links() -> list[NavLink]:
     return links
 
 
+def layout() -> dict:
+    """The layout's fixed routes and words (base.html), made once per process, locale and script
+    root: a page would otherwise build nine routes and translate a dozen words on every request.
+    The words are Markup, as Jinja's ``_()`` gives them."""
+    from flask_babel import get_locale
+    from markupsafe import Markup
+
+    cache = current_app.extensions.setdefault("office_layout", {})
+    key = (str(get_locale()), request.script_root if has_request_context() else "")
+    out = cache.get(key)
+    if out is None:
+        words = {"office": "Office", "collaborative_office": "Collaborative Office", "skip": "Skip to content",
+                 "main": "Main", "notifications": "Notifications", "menu": "Menu", "acting_for": "Acting for",
+                 "switch": "Switch", "my_account": "My account", "log_out": "Log out"}
+        out = cache[key] = {
+            "favicon": url_for("static", filename="img/favicon.svg"), "css": url_for("static", filename="css/office.css"),
+            "js": url_for("static", filename="js/office.js"), "home": url_for("workbench.index"),
+            "bell": url_for("notifications.index"), "switch_post": url_for("auth.switch_post"),
+            "account": url_for("auth.account"), "logout": url_for("auth.logout"),
+            "set_language": url_for("web.set_language"),
+            **{k: Markup(_(v)) for k, v in words.items()}}
+    return out
+
+
 def nav_items(actor: Actor) -> list[NavLink]:
     """The navigation the actor may see, in order (titles and URLs made once per locale)."""
     return [i for i in _nav_links() if i.visible(actor)]
@@ -360,6 +384,9 @@ def is_safe_next(target: str | None) -> bool:
 
 
 # --- locale ----------------------------------------------------------------------------------
+
+
+_LANGUAGES = [("zh_CN", "简体中文"), ("en", "English")]
 
 
 def select_locale() -> str:
@@ -613,7 +640,7 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _context():
-        ctx = {"languages": [("zh_CN", "简体中文"), ("en", "English")], "current_lang": select_locale()}
+        ctx = {"languages": _LANGUAGES, "current_lang": select_locale(), "layout": layout()}
         if g.get("degraded"):
             return ctx
         if current_user.is_authenticated:

@@ -120,15 +120,11 @@ def rows(actor: Actor, limit: int, offset: int = 0, *, module: str | None = None
 def _patterns() -> dict[str, str]:
     """The lines' patterns in the current language, translated once per process and language (the
     catalogues do not change while it runs); a plain dict outside an application."""
-    from flask import current_app
+    from flask import has_app_context
 
     from office.web import translated
 
-    try:
-        current_app.extensions
-    except RuntimeError:
-        return {}
-    return translated("inbox.lines", dict)
+    return translated("inbox.lines", dict) if has_app_context() else {}
 
 
 def render(rows_) -> list[TodoItem]:
