@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app office
 export OFFICE_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export OFFICE_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install system-deps translations run serve worker test test-sqlite test-postgres acceptance lint bench clean
+.PHONY: install system-deps translations run serve worker test test-sqlite test-postgres acceptance lint bench bench-pages clean
 
 install: system-deps $(VENV)/.installed translations
 
@@ -55,6 +55,10 @@ lint: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# Only the ten main pages next to their floors, at 1x and 4x of the default data (about 12 minutes).
+bench-pages: install
+	$(BIN)/python -m bench --pages-only
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .test-report

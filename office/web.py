@@ -270,7 +270,7 @@ def current_actor() -> Actor:
     if post is None:
         actor = Actor(user_id=current_user.id, name=current_user.name, ip=ip, user_agent=ua)
     else:
-        actor = actor_for_post(post, ip=ip, user_agent=ua)
+        actor = actor_for_post(post, ip=ip, user_agent=ua, user=current_user._get_current_object())
     g.actor = actor
     return actor
 
