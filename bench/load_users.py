@@ -274,7 +274,10 @@ class User:
 
     def run(self, role: str, arrive_at: float):
         time.sleep(max(0.0, arrive_at - time.monotonic()))
-        problem = self.login()
+        try:
+            problem = self.login()
+        except Exception as exc:  # noqa: BLE001 - counted as an error; the window must still start
+            problem = f"{type(exc).__name__}: {exc}"
         self.stats.signed_in()
         if problem:
             with self.stats.lock:
