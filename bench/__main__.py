@@ -124,7 +124,12 @@ WEB_NOTE = ("Each page's floor (bench/floor_app.py) runs the few statements a ha
             "where throughput and latency follow the other load. The target: throughput at least 50% of the "
             "floor's and p95 at most 2x the floor's, at 1x and at 4x the data.")
 
-def run(scale: float, seconds: int, growth_seconds: int, *, pdf: bool, web: bool, sqlite_scale: float) -> dict:
+def run(scale: float, seconds: int, growth_seconds: int, *, pdf: bool, web: bool, sqlite_scale: float,
+        pages_only: bool = False) -> dict:
+    """Every benchmark; ``pages_only``: the main pages next to their floors at 1x and 4x, nothing else
+    (no PDF, no data-side figures, no 2x point, no SQLite)."""
+    if pages_only:
+        pdf, web, sqlite_scale = False, True, 0
     errors: list[str] = []
     started = time.perf_counter()
     plan = generate.plan(scale)
@@ -138,18 +143,19 @@ def run(scale: float, seconds: int, growth_seconds: int, *, pdf: bool, web: bool
         result["pdf"] = _pdf(errors)
 
     growth = []
-    points = [scale / 4, scale / 2, scale]
+    points = [scale / 4, scale] if pages_only else [scale / 4, scale / 2, scale]
     manifest = None
     for i, point in enumerate(points):
         t = time.perf_counter()
         manifest = generate.generate(point) if manifest is None else generate.extend(manifest, point)
         build = round(time.perf_counter() - t, 1)
         last = i == len(points) - 1
-        names = ["distribution", "rollup", "prefill", "search"] if last else ["rollup"]
+        names = [] if pages_only else ["distribution", "rollup", "prefill", "search"] if last else ["rollup"]
         figures = _data_side(manifest, names, errors, **({} if last else {"rollup": {"n": 7}}))
         # The pages at the smallest and the largest point: their cost must not grow with the data.
-        web_result = _web(manifest, seconds if last else growth_seconds, errors) if web and i != 1 else None
-        growth.append({"factor": 2 ** i, "scale": point, "counts": manifest["counts"], "build_seconds": build,
+        factor = round(point / points[0])
+        web_result = _web(manifest, seconds if last else growth_seconds, errors) if web and factor != 2 else None
+        growth.append({"factor": factor, "scale": point, "counts": manifest["counts"], "build_seconds": build,
                        "rollup": next((f for f in figures if f["name"] == "rollup"), None),
                        "pages": _page_line(web_result), "web": web_result if not last else None})
         if last:
@@ -251,9 +257,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sqlite-scale", type=generate.parse_scale, default=1 / 100, help="0 skips SQLite")
     ap.add_argument("--no-pdf", action="store_true")
     ap.add_argument("--no-web", action="store_true")
+    ap.add_argument("--pages-only", action="store_true",
+                    help="only the ten main pages next to their floors, at 1x and 4x (make bench-pages)")
     args = ap.parse_args(argv)
     result = run(args.scale, args.seconds, args.growth_seconds, pdf=not args.no_pdf, web=not args.no_web,
-                 sqlite_scale=args.sqlite_scale)
+                 sqlite_scale=args.sqlite_scale, pages_only=args.pages_only)
     RESULTS_JSON.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     text = markdown(result)
     with RESULTS_MD.open("a", encoding="utf-8") as fh:

@@ -6,12 +6,13 @@ measured by the harness; the rows come first, the rest is padding).
     FLOOR_DATABASE_URL=postgresql://... FLOOR_CLERK='{"units": [12, 13], ...}' gunicorn -w 2 bench.floor_app:app
 
 ``FLOOR_CLERK`` describes the busy clerk, looked up once by ``bench.web_load``: the units whose
-receipts he handles (his own and, for a general office, its government), his user id, unit,
-division and division path. Each route writes its rows with the markers the harness compares
+receipts he handles (his own and, for a general office, its government), his user id, unit and
+the roles of his post. Each route writes its rows with the markers the harness compares
 against the page (``bench/pages.py``): the same links, fields or list entries.
 
-The to-do floor is the union of every module's open items, soonest due first; when the to-do list
-is kept in one table, ``TODO_SQL`` becomes one indexed query of that table (see ``todo_sql``).
+The to-do list and the workbench's counts are read from the inbox (one table of every module's
+open items): their floors run the page's own statements (``office.inbox.lists.list_query`` and
+``count_query``, compiled once), so that floor and page cannot drift apart.
 """
 
 from __future__ import annotations
@@ -44,10 +45,14 @@ from bench.floor_sql import (
     ROLLUP_DIVISIONS,
     ROLLUP_SUBMISSIONS,
     ROLLUP_TASK,
+    clerk_actor,
+    inbox,
     rollup_aggregates,
-    todo_sql,
 )
+from office.approvals.todo import MODULE as APPROVALS_MODULE
 from office.config import normalise_database_url
+from office.forms.todo import MODULE as REPORTS_MODULE
+from office.inbox import lists
 from office.web import PAGE_SIZE  # the pages show 50 rows a page; the floor returns the first page
 
 app = Flask(__name__)
@@ -55,10 +60,9 @@ engine = create_engine(normalise_database_url(os.environ.get("FLOOR_DATABASE_URL
                        pool_size=8, max_overflow=4)
 CLERK = json.loads(os.environ.get("FLOOR_CLERK", "{}"))
 TIMING = os.environ.get("OFFICE_REQUEST_TIMING") == "1"
-_PATH = CLERK.get("path", "/")
 PARAMS = {"units": CLERK.get("units", []), "user": CLERK.get("user_id"), "unit": CLERK.get("unit_id"),
-          "division": CLERK.get("division_id"), "path": _PATH, "path_end": _PATH[:-1] + "0",
           "page_size": PAGE_SIZE}
+ACTOR = clerk_actor(CLERK)
 _local = threading.local()
 
 
@@ -82,6 +86,11 @@ def _answer(body: str) -> Response:
     return Response(body, content_type="text/html; charset=utf-8")
 
 
+def _items(rows) -> str:
+    """The to-do list's rows: each item's link, subject and due date."""
+    return "".join(f'<li><a href="{r.url}">{escape(r.subject)}</a> {r.due_at or ""}</li>' for r in rows)
+
+
 def _links(rows) -> str:
     return "".join(f'<li><a href="{url}">{escape(title)}</a> {due or ""}</li>' for url, title, due, *_ in rows)
 
@@ -101,25 +110,31 @@ def _stop(resp):
     return resp
 
 
+def _inbox(conn, query):
+    _local.queries = getattr(_local, "queries", 0) + 1
+    return inbox(conn, query)
+
+
 @app.get("/todo")
 def todo():
     with engine.connect() as conn:
-        rows = _run(conn, todo_sql(PAGE_SIZE)).all()
-        total = _run(conn, todo_sql(None)).scalar_one()
-    return _answer(f'<!doctype html><p data-total="{total}"></p><ul class="todo-list">{_links(rows)}</ul>')
+        total = sum(n for _m, n in _inbox(conn, lists.count_query(ACTOR)))
+        rows = _inbox(conn, lists.list_query(ACTOR, PAGE_SIZE)).all()
+    return _answer(f'<!doctype html><p data-total="{total}"></p><ul class="todo-list">{_items(rows)}</ul>')
 
 
 @app.get("/workbench")
 def workbench():
     with engine.connect() as conn:
+        per_module = dict(_inbox(conn, lists.count_query(ACTOR)).all())
         c = _run(conn, CARD_COUNTS).one()
-        rows = _run(conn, todo_sql(10)).all()
-        total = _run(conn, todo_sql(None)).scalar_one()
-    cards = [("todo", total), ("approvals", c.approvals), ("documents", c.documents), ("reports", c.reports),
+        rows = _inbox(conn, lists.list_query(ACTOR, 10)).all()
+    cards = [("todo", sum(per_module.values())), ("approvals", per_module.get(APPROVALS_MODULE, 0)),
+             ("documents", c.documents), ("reports", per_module.get(REPORTS_MODULE, 0)),
              ("notifications", c.unread)]
     body = "".join(f'<a class="card" href="#" data-card="{k}">\n    <span class="card-count">{n}</span></a>'
                    for k, n in cards)
-    return _answer(f"<!doctype html>{body}<ul class=\"todo-list\">{_links(rows)}</ul>")
+    return _answer(f"<!doctype html>{body}<ul class=\"todo-list\">{_items(rows)}</ul>")
 
 
 @app.get("/incoming")

@@ -7,83 +7,55 @@ from functools import cache
 
 from sqlalchemy import bindparam, text
 
-# The units the clerk works for, as the to-do list counts them: his own, and for a general office
-# its government (and the other way round).
-_ACTS = """mine AS (SELECT u.id, u.kind FROM unit u WHERE u.id = :unit),
-acts AS (SELECT u.id FROM unit u, mine WHERE u.id = mine.id OR (u.division_id = :division
-    AND mine.kind IN ('government', 'general_office') AND u.kind IN ('government', 'general_office')))"""
 
-# The unified to-do list of a clerk: receipts to sign for or handle, assigned to him or circulated
-# to him, outgoing documents at his office's step, his approval tasks, reports to fill (a roll-up
-# once everything below is approved) and reports to review; soonest due first.
-_TODO_ITEMS = """
-  (SELECT '/documents/receipts/' || r.id AS url, d.title, r.due_at, r.delivered_at AS created_at
-   FROM doc_receipt r JOIN doc_document d ON d.id = r.document_id
-   WHERE r.unit_id = ANY(:units) AND r.state IN ('delivered', 'signed', 'registered')
-   ORDER BY r.due_at, r.id {limit})
-  UNION ALL
-  SELECT '/documents/receipts/' || r.id, d.title, r.due_at, r.delivered_at
-  FROM doc_receipt r JOIN doc_document d ON d.id = r.document_id
-  WHERE r.unit_id = ANY(:units) AND r.assignee_id = :user AND r.state = 'handling'
-  UNION ALL
-  SELECT '/documents/receipts/' || r.id, d.title, NULL, r.delivered_at
-  FROM doc_handling_step h JOIN doc_receipt r ON r.id = h.receipt_id JOIN doc_document d ON d.id = r.document_id
-  WHERE r.unit_id = ANY(:units) AND h.kind = 'circulate' AND h.target_user_id = :user AND h.read_at IS NULL
-  UNION ALL
-  SELECT DISTINCT '/documents/' || d.id, d.title, NULL::timestamp, d.updated_at
-  FROM doc_document d JOIN doc_issuer i ON i.document_id = d.id
-  WHERE i.unit_id = ANY(:units) AND d.state IN ('review', 'signed', 'checked', 'numbered', 'sealed')
-    AND d.path >= :path AND d.path < :path_end
-  UNION ALL
-  SELECT '/approvals/' || q.id, q.title, t.due_at, COALESCE(t.opened_at, t.created_at)
-  FROM approval_task t JOIN approval_request q ON q.id = t.request_id
-  WHERE (t.assignee_id = :user OR t.on_behalf_of_id = :user) AND t.state = 'open' AND q.state = 'running'
-  UNION ALL
-  SELECT '/reports/submissions/' || s.id, t.title, t.deadline, t.created_at
-  FROM form_submission s JOIN form_task t ON t.id = s.task_id
-  WHERE s.path = :path AND s.state IN ('draft', 'returned') AND s.unit_id IN (SELECT id FROM acts)
-    AND NOT (s.kind = 'rollup' AND EXISTS (SELECT 1 FROM form_submission c WHERE c.parent_id = s.id
-                                           AND c.task_id = s.task_id AND c.state <> 'approved'))
-  UNION ALL
-  SELECT '/reports/submissions/' || s.id, t.title, t.deadline, s.submitted_at
-  FROM form_submission p JOIN form_submission s ON s.parent_id = p.id JOIN form_task t ON t.id = s.task_id
-  WHERE p.path = :path AND p.unit_id IN (SELECT id FROM acts) AND s.state = 'submitted'
-    AND NOT EXISTS (SELECT 1 FROM approval_request a WHERE a.subject_type = 'form_submission'
-                    AND a.subject_id = s.id::text AND a.state = 'running')
-  UNION ALL
-  SELECT '/reports/submissions/' || s.id, t.title, t.deadline, s.submitted_at
-  FROM form_task t JOIN form_submission s ON s.task_id = t.id
-  WHERE t.path = :path AND t.issuing_unit_id IN (SELECT id FROM acts) AND s.parent_id IS NULL
-    AND s.state = 'submitted'
-    AND NOT EXISTS (SELECT 1 FROM approval_request a WHERE a.subject_type = 'form_submission'
-                    AND a.subject_id = s.id::text AND a.state = 'running')"""
+def clerk_actor(clerk: dict):
+    """The busy clerk as the to-do list sees him (user, unit and the roles of his post), with the
+    registries of the modules that give to-do items loaded (their role groups pick his rows)."""
+    import importlib
+
+    from office import MODULES
+    from office.actor import Actor
+
+    for name in MODULES:
+        try:
+            importlib.import_module(f"{name}.todo")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{name}.todo":
+                raise
+    return Actor(user_id=clerk.get("user_id"), name="", unit_id=clerk.get("unit_id"),
+                 roles=frozenset(clerk.get("roles", ())))
 
 
-@cache
-def todo_sql(limit: int | None):
-    """The first ``limit`` items of the to-do list, or (``None``) how many there are.
+class Compiled:
+    """A statement of the application compiled once for the floor's engine: each call only binds
+    its values (what a hand-written page keeping its SQL as a string does)."""
 
-    The hook for a to-do list kept in one table: this becomes one indexed query of that table,
-    ``... WHERE user_id = :user AND post unit = :unit AND open ORDER BY due LIMIT :n`` and its count."""
-    if limit is None:
-        return text(f"WITH {_ACTS} SELECT COUNT(*) FROM ({_TODO_ITEMS.format(limit='')}) items")
-    return text(f"WITH {_ACTS} SELECT url, title, due_at, created_at FROM ({_TODO_ITEMS.format(limit=f'LIMIT {limit}')}) "
-                f"items ORDER BY due_at IS NULL, due_at, created_at LIMIT {limit}")
+    def __init__(self, statement, dialect):
+        self.compiled = statement.compile(dialect=dialect)
+        self.sql = self.compiled.string
+
+    def run(self, conn, params: dict):
+        return conn.exec_driver_sql(self.sql, self.compiled.construct_params(params))
 
 
-# The workbench's cards: open approval tasks, open incoming receipts of the unit, reports to fill
-# or review, unread notifications.
-CARD_COUNTS = text(f"""WITH {_ACTS} SELECT
- (SELECT COUNT(*) FROM approval_task t JOIN approval_request q ON q.id = t.request_id
-  WHERE (t.assignee_id = :user OR t.on_behalf_of_id = :user) AND t.state = 'open' AND q.state = 'running') AS approvals,
+_COMPILED: dict[int, tuple] = {}
+
+
+def inbox(conn, query: tuple):
+    """Run one of the to-do list's own statements (``office.inbox.lists.list_query`` /
+    ``count_query``: the page's statements and values, so floor and page cannot drift)."""
+    statement, params = query
+    hit = _COMPILED.get(id(statement))
+    if hit is None or hit[0] is not statement:
+        hit = _COMPILED[id(statement)] = (statement, Compiled(statement, conn.dialect))
+    return hit[1].run(conn, params)
+
+
+# The workbench's cards beside the inbox's counts: open incoming receipts of the unit, unread
+# notifications.
+CARD_COUNTS = text("""SELECT
  (SELECT COUNT(*) FROM doc_receipt r WHERE r.unit_id = ANY(:units)
   AND r.state IN ('delivered', 'signed', 'registered', 'handling')) AS documents,
- (SELECT COUNT(*) FROM form_submission s WHERE s.path = :path AND s.state IN ('draft', 'returned')
-  AND s.unit_id IN (SELECT id FROM acts))
- + (SELECT COUNT(*) FROM form_submission p JOIN form_submission s ON s.parent_id = p.id
-    WHERE p.path = :path AND p.unit_id IN (SELECT id FROM acts) AND s.state = 'submitted'
-    AND NOT EXISTS (SELECT 1 FROM approval_request a WHERE a.subject_type = 'form_submission'
-                    AND a.subject_id = s.id::text AND a.state = 'running')) AS reports,
  (SELECT COUNT(*) FROM notification n WHERE n.user_id = :user AND n.read_at IS NULL) AS unread""")
 
 # The incoming list (open receipts of the unit, newest first), its first page.

@@ -2,7 +2,14 @@
 paths (workbench, to-do, open a document, sign for a receipt, fill a report, submit and approve a
 request) for a fixed time. Reports request count, p50/p95/max latency, conflicts and errors.
 
-    python -m bench.load_users --base http://127.0.0.1:8000 --users 50 --seconds 60
+    python -m bench.load_users --base http://127.0.0.1:8000 --users 50 --seconds 60 --arrival-seconds 20
+
+As in an office at 9:00, the users arrive over ``--arrival-seconds`` (evenly spread) and each signs
+in when he arrives; that is the warm-up. The measured window of ``--seconds`` starts when the last
+one has signed in, and its figures (``p50_ms``, ``p95_ms``, ``latency_by_action``) are the day's
+work. Sign-ins (the login page and the login with its redirect to the workbench: an argon2id
+verification each) are reported apart (``login``), as are the requests made during the warm-up
+(``warmup``); errors count in every phase.
 
 An error is a 5xx, a transport failure, or a 4xx other than 409 on a page or form the user reached
 by following the application's own links. 409 ("someone has already handled this") is counted
@@ -122,9 +129,52 @@ class Stats:
             else:
                 self.actions[what] = self.actions.get(what, 0) + 1
 
+    def summary(self) -> dict:
+        return {"requests": len(self.latencies), "p50_ms": round(percentile(self.latencies, 50) * 1000, 1),
+                "p95_ms": round(percentile(self.latencies, 95) * 1000, 1),
+                "max_ms": round(max(self.latencies, default=0) * 1000, 1)}
+
+
+class Phases:
+    """Where a request's figures go: sign-ins apart, then the warm-up (before the last user has
+    signed in) or the measured window."""
+
+    def __init__(self, users: int, seconds: float):
+        self.login, self.warmup, self.window = Stats(), Stats(), Stats()
+        self.users, self.seconds = users, seconds
+        self.lock = threading.Lock()
+        self.arrived = 0
+        self.window_start: float | None = None
+        self.in_window = threading.Event()
+
+    def signed_in(self) -> None:
+        """One more user is in (or gave up): when all are, the measured window starts."""
+        with self.lock:
+            self.arrived += 1
+            if self.arrived == self.users:
+                self.window_start = time.monotonic()
+                self.in_window.set()
+
+    @property
+    def window_end(self) -> float | None:
+        return None if self.window_start is None else self.window_start + self.seconds
+
+    def add(self, started: float, seconds: float, status: int, what: str, url: str) -> None:
+        if what in ("login page", "login"):
+            target = self.login
+        elif self.window_start is not None and started >= self.window_start:
+            target = self.window
+        else:
+            target = self.warmup
+        target.add(seconds, status, what, url)
+
+    @property
+    def errors(self) -> list[str]:
+        return self.login.errors + self.warmup.errors + self.window.errors
+
 
 class User:
-    def __init__(self, base: str, username: str, stats: Stats, rng: random.Random):
+    def __init__(self, base: str, username: str, stats: Phases, rng: random.Random):
         self.base, self.username, self.stats, self.rng = base, username, stats, rng
         jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
@@ -132,7 +182,7 @@ class User:
     def request(self, what: str, path: str, data: list[tuple[str, str]] | None = None) -> tuple[int, str, str]:
         url = urllib.parse.urljoin(self.base, path)
         body = urllib.parse.urlencode(data).encode() if data is not None else None
-        t0 = time.perf_counter()
+        t0 = time.monotonic()
         try:
             with self.opener.open(urllib.request.Request(url, data=body), timeout=60) as resp:
                 status, text, final = resp.status, resp.read().decode("utf-8", "replace"), resp.url
@@ -140,7 +190,7 @@ class User:
             status, text, final = exc.code, exc.read().decode("utf-8", "replace"), url
         except OSError as exc:
             status, text, final = 0, str(exc), url
-        self.stats.add(time.perf_counter() - t0, status, what, path)
+        self.stats.add(t0, time.monotonic() - t0, status, what, path)
         return status, text, final
 
     def submit(self, what: str, page_url: str, form: Form, extra: dict | None = None,
@@ -222,18 +272,26 @@ class User:
                 self.submit("approve", url, form, {"opinion": "同意。"}, button=("action", "approve"))
                 return
 
-    def run(self, role: str, until: float):
-        problem = self.login()
+    def run(self, role: str, arrive_at: float):
+        time.sleep(max(0.0, arrive_at - time.monotonic()))
+        try:
+            problem = self.login()
+        except Exception as exc:  # noqa: BLE001 - counted as an error; the window must still start
+            problem = f"{type(exc).__name__}: {exc}"
+        self.stats.signed_in()
         if problem:
             with self.stats.lock:
-                self.stats.errors.append(f"login failed for {self.username}: {problem}")
+                self.stats.login.errors.append(f"login failed for {self.username}: {problem}")
             return
         paths = {
             "clerk": [self.browse, self.read_and_sign, self.read_and_sign, self.submit_request],
             "leader": [self.browse, self.approve, self.approve, self.read_and_sign],
             "township": [self.browse, self.fill_report, self.fill_report, self.read_and_sign],
         }[role]
-        while time.monotonic() < until:
+        while True:
+            end = self.stats.window_end
+            if end is not None and time.monotonic() >= end:
+                return
             self.rng.choice(paths)()
             time.sleep(self.rng.uniform(0.2, 1.0))  # think time
 
@@ -245,33 +303,45 @@ def percentile(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
 
 
-def run(base: str, users: int, seconds: float, seed: int = 2026) -> dict:
-    stats = Stats()
+def _by_action(stats: Stats) -> dict:
+    return {k: {"n": len(v), "p50_ms": round(percentile(v, 50) * 1000, 1), "p95_ms": round(percentile(v, 95) * 1000, 1)}
+            for k, v in sorted(stats.by_action.items())}
+
+
+def run(base: str, users: int, seconds: float, seed: int = 2026, arrival_seconds: float = 20.0) -> dict:
+    """``users`` arrive over ``arrival_seconds`` and sign in, then work for ``seconds`` (the
+    measured window, from the moment the last one is in)."""
+    phases = Phases(users, seconds)
     rng = random.Random(seed)
     roles = (["clerk"] * 2 + ["leader"] * 2 + ["township"]) * (users // 5 + 1)
-    until = time.monotonic() + seconds
+    start = time.monotonic()
     threads = []
     pools = {"clerk": CLERKS, "leader": LEADERS, "township": TOWNSHIP}
     for i in range(users):
         role = roles[i]
         name = pools[role][i % len(pools[role])]
-        u = User(base, name, stats, random.Random(rng.random()))
-        threads.append(threading.Thread(target=u.run, args=(role, until), daemon=True))
+        u = User(base, name, phases, random.Random(rng.random()))
+        arrive_at = start + (arrival_seconds * i / users if users else 0)
+        threads.append(threading.Thread(target=u.run, args=(role, arrive_at), daemon=True))
     for t in threads:
         t.start()
+    phases.in_window.wait(arrival_seconds + 300)
     for t in threads:
         t.join(seconds + 120)
+    w = phases.window
     return {
-        "users": users, "seconds": seconds, "requests": len(stats.latencies),
-        "p50_ms": round(percentile(stats.latencies, 50) * 1000, 1),
-        "p95_ms": round(percentile(stats.latencies, 95) * 1000, 1),
-        "max_ms": round(max(stats.latencies, default=0) * 1000, 1),
-        "conflicts_409": stats.conflicts, "errors": len(stats.errors), "error_samples": stats.errors[:20],
-        "actions": dict(sorted(stats.actions.items())),
-        # Where the time goes: each kind of request's count and p50/p95 (logins hash the password).
-        "latency_by_action": {k: {"n": len(v), "p50_ms": round(percentile(v, 50) * 1000, 1),
-                                  "p95_ms": round(percentile(v, 95) * 1000, 1)}
-                              for k, v in sorted(stats.by_action.items())},
+        "users": users, "seconds": seconds, "arrival_seconds": arrival_seconds,
+        "warmup_seconds": round((phases.window_start or time.monotonic()) - start, 1),
+        # The measured window: the users' work once all are signed in.
+        **w.summary(),
+        "conflicts_409": phases.login.conflicts + phases.warmup.conflicts + w.conflicts,
+        "errors": len(phases.errors), "error_samples": phases.errors[:20],
+        "actions": dict(sorted(w.actions.items())),
+        "latency_by_action": _by_action(w),
+        # Sign-ins (the login page, and the login with its redirect to the workbench), apart.
+        "login": {**phases.login.summary(), "latency_by_action": _by_action(phases.login)},
+        # Work done while the others were still arriving (not in the window's figures).
+        "warmup": phases.warmup.summary(),
     }
 
 
@@ -279,9 +349,10 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--base", required=True)
     ap.add_argument("--users", type=int, default=50)
-    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--seconds", type=float, default=60, help="the measured window, after the last sign-in")
+    ap.add_argument("--arrival-seconds", type=float, default=20, help="the users arrive over this long")
     args = ap.parse_args(argv)
-    result = run(args.base, args.users, args.seconds)
+    result = run(args.base, args.users, args.seconds, arrival_seconds=args.arrival_seconds)
     print(json.dumps(result, ensure_ascii=False, indent=1))
     return 1 if result["errors"] or not result["requests"] else 0
 

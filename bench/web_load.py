@@ -279,17 +279,20 @@ def target(manifest: dict) -> tuple[str, str]:
 
 
 def clerk(database_url: str, user: str) -> dict:
-    """What the floor needs to know of the clerk: his user id, unit, division and path, and the units
-    whose receipts he handles (his post's unit and, for a general office, its government)."""
+    """What the floor needs to know of the clerk: his user id, unit and the roles of the post he
+    acts in (the first post, as at login), and the units whose receipts he handles (his post's
+    unit and, for a general office, its government)."""
     engine = create_engine(database_url)
     try:
         with engine.connect() as conn:
             row = conn.execute(text(
-                "SELECT a.id AS user_id, u.id, u.kind, u.division_id, u.path FROM user_account a "
+                "SELECT a.id AS user_id, p.id AS post_id, u.id, u.kind, u.division_id, u.path FROM user_account a "
                 "JOIN post p ON p.user_id = a.id JOIN unit u ON u.id = p.unit_id "
                 "WHERE a.username = :u ORDER BY p.is_primary DESC, p.id LIMIT 1"), {"u": user}).first()
             if row is None:
                 raise LoadError(f"{user} has no post")
+            roles = sorted(conn.execute(text("SELECT role FROM post_role WHERE post_id = :p"),
+                                        {"p": row.post_id}).scalars())
             units = [row.id]
             if row.kind == "general_office":
                 gov = conn.execute(text("SELECT id FROM unit WHERE division_id = :d AND kind = 'government'"),
@@ -297,7 +300,7 @@ def clerk(database_url: str, user: str) -> dict:
                 if gov:
                     units.append(gov)
             return {"units": units, "user_id": row.user_id, "unit_id": row.id, "division_id": row.division_id,
-                    "path": row.path}
+                    "path": row.path, "roles": roles}
     finally:
         engine.dispose()
 

@@ -31,12 +31,13 @@ class Actor:
         return "system" in self.roles
 
 
-def actor_for_post(post, *, ip: str = "", user_agent: str = "") -> Actor:
-    """Build the actor for a user acting in one of his posts."""
+def actor_for_post(post, *, ip: str = "", user_agent: str = "", user=None) -> Actor:
+    """Build the actor for a user acting in one of his posts (``user``: the post's user, when the
+    caller has him at hand)."""
     unit = post.unit
     return Actor(
         user_id=post.user_id,
-        name=post.user.name,
+        name=(user if user is not None and user.id == post.user_id else post.user).name,
         post_id=post.id,
         unit_id=post.unit_id,
         unit_path=unit.path,

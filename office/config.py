@@ -58,6 +58,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "SESSION_IDLE_MINUTES": _int("OFFICE_SESSION_IDLE_MINUTES", 30),
         "SESSION_ABSOLUTE_HOURS": _int("OFFICE_SESSION_ABSOLUTE_HOURS", 12),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int("OFFICE_SESSION_ABSOLUTE_HOURS", 12)),
+        # The cookie is set when the session changes (login, language, post), and expires at the
+        # session's absolute limit; it is not signed and sent again with every response (the idle
+        # limit is the server-side session's, office/auth/service.py).
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "LOGIN_MAX_FAILURES": _int("OFFICE_LOGIN_MAX_FAILURES", 5),
         "LOGIN_LOCKOUT_MINUTES": _int("OFFICE_LOGIN_LOCKOUT_MINUTES", 15),
         # Failed sign-ins per client address (any user names) and in all: see office/auth/throttle.py.

@@ -9,6 +9,7 @@ written directly; every other field (month names, day periods, zones...) is Babe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -59,6 +60,41 @@ def _apply(pattern: DateTimePattern, value, locale: Locale, reference_date=None)
     return pattern.format % _Fields(value, locale, reference_date)
 
 
+# The numeric fields as Python expressions over the local datetime ``v`` (a pattern of only these,
+# e.g. zh_CN's short "y/M/d HH:mm", becomes one compiled expression).
+_EXPR = {"y": "v.year", "M": "v.month", "d": "v.day", "H": "v.hour", "h": "(v.hour % 12 or 12)",
+         "K": "v.hour % 12", "k": "(v.hour or 24)", "m": "v.minute", "s": "v.second"}
+
+
+def _numeric(fmt: str) -> list | None:
+    """A pattern's ``format`` ('%(y)s/%(M)s ...') as literal text and numeric fields, or None when
+    it has another field (month names, day periods, zones: Babel's)."""
+    parts = re.split(r"%\((\w+)\)s", fmt)
+    out: list = []
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            out.append(part.replace("%%", "%"))
+        elif part[0] not in _EXPR or (part[0] == "M" and len(part) > 2) or part != part[0] * len(part):
+            return None
+        else:
+            out.append((part[0], len(part)))
+    return out
+
+
+def _compiled(parts: list) -> Callable[[datetime], str] | None:
+    """One expression writing ``parts`` for a local datetime ``v``: f'{v.year:04d}' and the like."""
+    code = []
+    for p in parts:
+        if isinstance(p, str):
+            if p:
+                code.append(repr(p))
+        elif p == ("y", 2):
+            code.append("f'{v.year:02d}'[-2:]")
+        else:
+            code.append(f"f'{{{_EXPR[p[0]]}:0{p[1]}d}}'")
+    return eval("lambda v: " + (" + ".join(code) or "''"))  # noqa: S307 - built from the pattern letters above
+
+
 @lru_cache(maxsize=64)
 def _formatter(locale_name: str, tz_name: str, fmt: str) -> Callable[[datetime], str]:
     locale = Locale.parse(locale_name)
@@ -73,9 +109,21 @@ def _formatter(locale_name: str, tz_name: str, fmt: str) -> Callable[[datetime],
 
     if fmt not in PREDEFINED:
         pattern = parse_pattern(fmt)
+        parts = _numeric(pattern.format)
+        if parts is not None:
+            fast = _compiled(parts)
+            return lambda value: fast(local(value))
         return lambda value: _apply(pattern, local(value), locale)
     combined = get_datetime_format(fmt, locale=locale).replace("'", "")
     date_pattern, time_pattern = locale.date_formats[fmt], locale.time_formats[fmt]
+    date_parts, time_parts = _numeric(date_pattern.format), _numeric(time_pattern.format)
+    if date_parts is not None and time_parts is not None and "%" not in combined:
+        # "{1} {0}": the date's fields and the time's in one expression
+        parts: list = []
+        for i, piece in enumerate(re.split(r"(\{[01]\})", combined)):
+            parts += ({"{0}": time_parts, "{1}": date_parts}[piece] if i % 2 else [piece])
+        fast = _compiled(parts)
+        return lambda value: fast(local(value))
 
     def format_one(value: datetime) -> str:
         d = local(value)

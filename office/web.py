@@ -127,6 +127,31 @@ def _nav_links() -> list[NavLink]:
     return links
 
 
+def layout() -> dict:
+    """The layout's fixed routes and words (base.html), made once per process, locale and script
+    root: a page would otherwise build nine routes and translate a dozen words on every request.
+    The words are Markup, as Jinja's ``_()`` gives them."""
+    from flask_babel import get_locale
+    from markupsafe import Markup
+
+    cache = current_app.extensions.setdefault("office_layout", {})
+    key = (str(get_locale()), request.script_root if has_request_context() else "")
+    out = cache.get(key)
+    if out is None:
+        words = {"office": _l("Office"), "collaborative_office": _l("Collaborative Office"),
+                 "skip": _l("Skip to content"), "main": _l("Main"), "notifications": _l("Notifications"),
+                 "menu": _l("Menu"), "acting_for": _l("Acting for"), "switch": _l("Switch"),
+                 "my_account": _l("My account"), "log_out": _l("Log out")}
+        out = cache[key] = {
+            "favicon": url_for("static", filename="img/favicon.svg"), "css": url_for("static", filename="css/office.css"),
+            "js": url_for("static", filename="js/office.js"), "home": url_for("workbench.index"),
+            "bell": url_for("notifications.index"), "switch_post": url_for("auth.switch_post"),
+            "account": url_for("auth.account"), "logout": url_for("auth.logout"),
+            "set_language": url_for("web.set_language"),
+            **{k: Markup(str(v)) for k, v in words.items()}}
+    return out
+
+
 def nav_items(actor: Actor) -> list[NavLink]:
     """The navigation the actor may see, in order (titles and URLs made once per locale)."""
     return [i for i in _nav_links() if i.visible(actor)]
@@ -192,26 +217,26 @@ def paging(total: int, size: int = PAGE_SIZE) -> Paging:
 
 @cache
 def _session_also() -> tuple:
-    """What every page reads with the session (one tuple, built once): the user's unread count and
-    the stamp of the second-factor policy (so the policy itself is read only when it changed)."""
+    """What every page reads with the session: the user's unread count and whether one of his roles
+    must use a second factor (one tuple, built once)."""
     from office.auth.models import User
-    from office.auth.second_factor import policy_stamp
+    from office.auth.second_factor import required_for_sql
     from office.notifications.service import unread_count_of
 
-    return (unread_count_of(User.id), policy_stamp())
+    return (unread_count_of(User.id), required_for_sql())
 
 
 @login_manager.request_loader
 def _load_user_from_session(_request):
     from office.auth import service as auth
+    from office.auth.second_factor import required_defaults
 
-    live = auth.load_session(session.get("sid"), also=_session_also())
+    live = auth.load_session(session.get("sid"), also=_session_also(), params=required_defaults())
     if live is None or not live.user.active:
         return None
     if live.session.second_factor_at is None:
-        from office.auth.second_factor import needed
-
-        if needed(live.user, stamp=live.also[1]):
+        # second_factor.needed(user), with the policy read in the session's statement
+        if live.user.second_factor is not None or live.also[1]:
             # Signed in with the password only: not signed in at all until the second factor is
             # passed. Only the second-factor pages (``second_factor_step``) see this session.
             g.pending_login = live
@@ -246,7 +271,7 @@ def current_actor() -> Actor:
     if post is None:
         actor = Actor(user_id=current_user.id, name=current_user.name, ip=ip, user_agent=ua)
     else:
-        actor = actor_for_post(post, ip=ip, user_agent=ua)
+        actor = actor_for_post(post, ip=ip, user_agent=ua, user=current_user._get_current_object())
     g.actor = actor
     return actor
 
@@ -362,6 +387,9 @@ def is_safe_next(target: str | None) -> bool:
 # --- locale ----------------------------------------------------------------------------------
 
 
+_LANGUAGES = [("zh_CN", "简体中文"), ("en", "English")]
+
+
 def select_locale() -> str:
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -373,6 +401,30 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+@cache
+def _parsed_locale(name: str):
+    from babel import Locale
+
+    return Locale.parse(name)
+
+
+@cache
+def _parsed_timezone(name: str):
+    from pytz import timezone
+
+    return timezone(name)
+
+
+def babel_locale():
+    """Flask-Babel's locale selector: ``select_locale()``'s locale, parsed once per process (Babel
+    would parse the name again on every request, checking it against every locale it knows)."""
+    return _parsed_locale(select_locale())
+
+
+def babel_timezone():
+    return _parsed_timezone(select_timezone())
 
 
 @bp.post("/lang")
@@ -589,7 +641,7 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _context():
-        ctx = {"languages": [("zh_CN", "简体中文"), ("en", "English")], "current_lang": select_locale()}
+        ctx = {"languages": _LANGUAGES, "current_lang": select_locale(), "layout": layout()}
         if g.get("degraded"):
             return ctx
         if current_user.is_authenticated:

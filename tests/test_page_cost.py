@@ -50,3 +50,69 @@ def test_timing_headers_only_when_asked_for(client, org, app):
             db.session.remove()
             db.engine.dispose()
 
+
+
+def test_the_second_factor_check_read_with_the_session_follows_the_policy(app, org, monkeypatch):
+    """Every request reads whether one of the user's roles must use a second factor in the session's
+    own statement; for every user it says what ``required_for`` says: the configured default, the
+    security administrator's choice role by role, and a role he has not decided on."""
+    from sqlalchemy import select
+
+    from office.auth import second_factor
+    from office.auth.models import SecondFactorPolicy, User
+    from office.extensions import db
+
+    users = db.session.execute(select(User)).scalars().all()
+    condition = second_factor.required_for_sql()
+
+    def agree() -> dict[int, bool]:
+        said = dict(db.session.execute(select(User.id, condition), second_factor.required_defaults()).all())
+        expected = {u.id: second_factor.required_for(u) for u in users}
+        assert {k: bool(v) for k, v in said.items()} == expected
+        return expected
+
+    assert not any(agree().values())  # the development default: nobody
+    monkeypatch.setitem(app.config, "MFA_REQUIRED_ROLES", ["leader", "sec_admin"])
+    assert set(agree().values()) == {True, False}
+    # decided: clerks must, leaders need not (overriding the default); staff undecided, default none
+    db.session.add_all([SecondFactorPolicy(role="clerk", required=True), SecondFactorPolicy(role="leader",
+                                                                                            required=False)])
+    db.session.commit()
+    expected = agree()
+    assert expected[org.user("county_clerk").id] and not expected[org.user("county_leader").id]
+    assert expected[org.user("secadmin").id]  # undecided: the default still holds
+
+
+def test_a_page_does_not_send_the_session_cookie_again_and_sign_out_ends_it(client, org):
+    """The cookie is set when the session changes (login, language) and lasts to the session's
+    absolute limit; pages do not sign and send it again. Sign-out still ends the session at once."""
+    r = login(client, "county_clerk")
+    assert any(c.startswith("session=") for c in r.headers.getlist("Set-Cookie"))
+    client.get("/todo")  # the first page after login stores the session's form token
+    page = client.get("/todo")
+    assert page.status_code == 200 and page.headers.getlist("Set-Cookie") == []
+    assert client.get("/").headers.getlist("Set-Cookie") == []
+    from tests.conftest import csrf_from
+
+    token = csrf_from(page.get_data(as_text=True))
+    switched = client.post("/lang", data={"lang": "en", "next": "/todo", "csrf_token": token})
+    assert any(c.startswith("session=") for c in switched.headers.getlist("Set-Cookie"))
+    assert "Log out" in client.get("/todo").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": token})
+    after = client.get("/todo")
+    assert after.status_code == 302 and "/login" in after.headers["Location"]
+
+
+def test_the_layout_is_in_the_users_language_each_request(client, org):
+    """The layout's words and routes are made once per language; each user still sees his own."""
+    from tests.conftest import csrf_from
+
+    login(client, "county_clerk")
+    en = client.get("/notifications/").get_data(as_text=True)
+    assert "Log out" in en and "Collaborative Office" in en and 'href="/notifications/"' in en
+    client.post("/lang", data={"lang": "zh_CN", "next": "/", "csrf_token": csrf_from(en)})
+    zh = client.get("/notifications/").get_data(as_text=True)
+    assert "退出登录" in zh and "协同办公平台" in zh and "Log out" not in zh
+    other = client.application.test_client()
+    login(other, "county_staff")
+    assert "Log out" in other.get("/notifications/").get_data(as_text=True)

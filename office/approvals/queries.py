@@ -60,8 +60,10 @@ def list_rows(tasks: list[Task]) -> list[dict]:
     nodes: dict[int, list] = {}
 
     def step(t: Task) -> str:
-        version = t.request.flow_version
-        found = nodes[version.id] if version.id in nodes else nodes.setdefault(version.id, version.nodes)
+        # keyed by the column: the relationship is resolved once per version, not once per row
+        found = nodes.get(t.request.flow_version_id)
+        if found is None:
+            found = nodes[t.request.flow_version_id] = t.request.flow_version.nodes
         return found[t.node_index]["name"] if 0 <= t.node_index < len(found) else ""
 
     return [{"task": t, "req": t.request, "step": step(t),

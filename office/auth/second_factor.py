@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, bindparam, delete, exists, func, or_, select
 
 from office.actor import Actor
 from office.audit import service as audit
 from office.auth.models import (
+    Post,
+    PostRole,
     RecoveryCode,
     Role,
     SecondFactorPolicy,
@@ -38,45 +40,42 @@ METHODS = (TOTP, WEBAUTHN)
 # --- who must use one ------------------------------------------------------------------------
 
 
-_POLICY_CACHE: dict[tuple, frozenset[str]] = {}
-_UNREAD = object()
-
-
-def policy_stamp():
-    """A scalar subquery that changes whenever the policy does (its latest change), read with the
-    session so that each request need not read the policy itself."""
-    return select(func.max(SecondFactorPolicy.changed_at)).scalar_subquery()
-
-
-def required_roles(stamp=_UNREAD) -> set[str]:
+def required_roles() -> set[str]:
     """The roles whose holders must use a second factor: the security administrator's choice, and
-    the configured default for roles he has not decided on. Given the policy's stamp as read with
-    the session, the answer comes from this process's memory while the stamp is the same."""
-    default = frozenset(current_app.config.get("MFA_REQUIRED_ROLES") or ())
-    key = (str(db.engine.url), stamp, default)
-    if stamp is not _UNREAD and key in _POLICY_CACHE:
-        return set(_POLICY_CACHE[key])
+    the configured default for roles he has not decided on."""
     saved = dict(db.session.execute(select(SecondFactorPolicy.role, SecondFactorPolicy.required)).all())
-    roles = {r.value for r in Role if saved.get(r.value, r.value in default)}
-    if stamp is not _UNREAD:
-        if len(_POLICY_CACHE) > 64:
-            _POLICY_CACHE.clear()
-        _POLICY_CACHE[key] = frozenset(roles)
-    return roles
+    default = set(current_app.config.get("MFA_REQUIRED_ROLES") or ())
+    return {r.value for r in Role if saved.get(r.value, r.value in default)}
+
+
+def required_for_sql():
+    """``required_for`` as an SQL condition correlated with ``User.id``, for a statement that reads
+    the user anyway (the session's, on every request): one of his posts holds a role the security
+    administrator requires, or a role he has not decided on that the configured default requires.
+    The default is bound per execution: ``required_defaults()``."""
+    decided = exists().where(SecondFactorPolicy.role == PostRole.role)
+    required = exists().where(SecondFactorPolicy.role == PostRole.role, SecondFactorPolicy.required.is_(True))
+    return exists().where(
+        PostRole.post_id == Post.id, Post.user_id == User.id, PostRole.role.in_([r.value for r in Role]),
+        or_(required, and_(~decided, PostRole.role.in_(bindparam("mfa_defaults", expanding=True)))))
+
+
+def required_defaults() -> dict:
+    """The values ``required_for_sql`` is executed with."""
+    return {"mfa_defaults": sorted(set(current_app.config.get("MFA_REQUIRED_ROLES") or ()))}
 
 
 def user_roles(user: User) -> set[str]:
     return {r for p in user.posts for r in p.roles}
 
 
-def required_for(user: User, stamp=_UNREAD) -> bool:
-    return bool(user_roles(user) & required_roles(stamp))
+def required_for(user: User) -> bool:
+    return bool(user_roles(user) & required_roles())
 
 
-def needed(user: User, stamp=_UNREAD) -> bool:
-    """Whether this user's sign-in takes a second factor (``stamp``: the policy's stamp as read
-    with the session, see ``policy_stamp``)."""
-    return user.second_factor is not None or required_for(user, stamp)
+def needed(user: User) -> bool:
+    """Whether this user's sign-in takes a second factor."""
+    return user.second_factor is not None or required_for(user)
 
 
 def may_set_policy(actor: Actor) -> bool:
@@ -104,7 +103,6 @@ def set_policy(actor: Actor, required: set[str]) -> set[str]:
     audit.record(actor, "auth.second_factor_policy", object_type="policy", object_id="second_factor",
                  before={"required": sorted(before)}, after={"required": sorted(after)})
     db.session.commit()
-    _POLICY_CACHE.clear()  # this process at once; the others by the new stamp
     return after
 
 

@@ -75,15 +75,17 @@ def _session_statement(also: tuple):
         .where(UserSession.token_hash == bindparam("token_hash"))
 
 
-def load_session(token: str | None, also: tuple = ()) -> LiveSession | None:
+def load_session(token: str | None, also: tuple = (), params: dict | None = None) -> LiveSession | None:
     """The live session for a token with its user and post, or None when ended, idle too long or
     past its absolute limit. One query for the lot, as this runs on every request: the user comes
     with all his posts, their units and roles (the page header lists them to switch posts).
     ``also``: scalar subqueries correlated with ``User.id`` that every page needs as well (the
-    header's unread count), read in the same statement; their values come back in ``also``."""
+    header's unread count), read in the same statement; their values come back in ``also``, and
+    ``params`` are the values they are executed with."""
     if not token:
         return None
-    row = db.session.execute(_session_statement(also), {"token_hash": _token_hash(token)}).unique().first()
+    row = db.session.execute(_session_statement(also), {**(params or {}), "token_hash": _token_hash(token)}) \
+        .unique().first()
     if row is None or row[0].ended_at is not None:
         return None
     s = row[0]

@@ -119,9 +119,10 @@ def visible_clause(actor: Actor):
     return or_(subtree_clause(Document.path, actor.unit_path), received)
 
 
-def get_document(actor: Actor, doc_id: int, *, lock: bool = False) -> Document:
-    """Load a document the actor may see (404 otherwise)."""
-    q = select(Document).where(Document.id == doc_id, visible_clause(actor))
+def get_document(actor: Actor, doc_id: int, *, lock: bool = False, options: tuple = ()) -> Document:
+    """Load a document the actor may see (404 otherwise); ``options``: loader options (what the
+    caller shows of it, loaded with it)."""
+    q = select(Document).where(Document.id == doc_id, visible_clause(actor)).options(*options)
     doc = db.session.execute(q).scalar_one_or_none()
     if doc is None:
         raise NotFound(_("Not found."))

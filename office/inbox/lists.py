@@ -95,20 +95,41 @@ def _shape(actor: Actor) -> tuple[bool, list[str], dict]:
     return actor.unit_id is not None, groups, params
 
 
+def list_query(actor: Actor, limit: int, offset: int = 0, *, module: str | None = None) -> tuple:
+    """The statement of the actor's open items ``offset`` to ``offset + limit`` in to-do order and
+    its parameters (the benchmark's floor runs exactly these)."""
+    in_unit, groups, params = _shape(actor)
+    return _list_statement(in_unit, len(groups), module is not None), \
+        {**params, "module": module, "upto": offset + limit, "limit": limit, "offset": offset}
+
+
+def count_query(actor: Actor) -> tuple:
+    """The statement of the actor's open items per module, ``(module, count)`` rows, and its parameters."""
+    in_unit, groups, params = _shape(actor)
+    return _count_statement(in_unit, len(groups)), params
+
+
 def rows(actor: Actor, limit: int, offset: int = 0, *, module: str | None = None) -> list:
     """The actor's open items ``offset`` to ``offset + limit`` in to-do order (soonest due first,
     undated after, oldest first), as rows: one statement."""
     if actor.user_id is None or limit <= 0:
         return []
-    in_unit, groups, params = _shape(actor)
-    stmt = _list_statement(in_unit, len(groups), module is not None)
-    return db.session.execute(stmt, {**params, "module": module, "upto": offset + limit, "limit": limit,
-                                     "offset": offset}).all()
+    return db.session.execute(*list_query(actor, limit, offset, module=module)).all()
+
+
+def _patterns() -> dict[str, str]:
+    """The lines' patterns in the current language, translated once per process and language (the
+    catalogues do not change while it runs); a plain dict outside an application."""
+    from flask import has_app_context
+
+    from office.web import translated
+
+    return translated("inbox.lines", dict) if has_app_context() else {}
 
 
 def render(rows_) -> list[TodoItem]:
     """To-do items with their lines in the current language (each pattern translated once)."""
-    patterns: dict[str, str] = {}
+    patterns = _patterns()
     out = []
     for r in rows_:
         line = line_of(r.line)
@@ -135,8 +156,7 @@ def counts(actor: Actor) -> dict[str, int]:
     def build() -> dict[str, int]:
         if actor.user_id is None:
             return {}
-        in_unit, groups, params = _shape(actor)
-        return dict(db.session.execute(_count_statement(in_unit, len(groups)), params).all())
+        return dict(db.session.execute(*count_query(actor)).all())
 
     if has_request_context():
         from office.web import per_actor
