@@ -16,6 +16,9 @@ def init_app(app):
 
     app.config.setdefault("APPROVALS_URGE_MINUTES", 30)
     app.config.setdefault("APPROVALS_MAX_ATTACHMENT_MB", 20)
+    from office.approvals import choices
+
+    choices.register()
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     register_nav(app, "approvals", _l("Approvals"), "approvals.todo", 30,

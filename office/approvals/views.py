@@ -119,15 +119,31 @@ def show(request_id: int):
         words=subjects.words_of(req.subject_type))
 
 
+def _user_ids(field: str) -> list[int]:
+    """The people a form names: user names or user ids (the picker posts what the server takes),
+    several separated by commas."""
+    values = [v.strip() for raw in request.form.getlist(field) for v in raw.replace("，", ",").split(",")
+              if v.strip()]
+    if not values:
+        raise ValidationError(_("Choose a person."))
+    out = []
+    for v in values:
+        uid = db.session.execute(select(User.id).where(User.username == v, User.active.is_(True))) \
+            .scalar_one_or_none()
+        if uid is None and v.isdigit() and int(v) < 2**31:
+            uid = db.session.execute(select(User.id).where(User.id == int(v), User.active.is_(True))) \
+                .scalar_one_or_none()
+        if uid is None:
+            raise ValidationError(_("No active user named %(name)s.", name=v))
+        out.append(uid)
+    return list(dict.fromkeys(out))
+
+
 def _user_id(field: str) -> int:
-    name = (request.form.get(field) or "").strip()
-    if not name:
-        raise ValidationError(_("Enter a user name."))
-    uid = db.session.execute(select(User.id).where(User.username == name, User.active.is_(True))) \
-        .scalar_one_or_none()
-    if uid is None:
-        raise ValidationError(_("No active user named %(name)s.", name=name))
-    return uid
+    ids = _user_ids(field)
+    if len(ids) != 1:
+        raise ValidationError(_("Choose one person."))
+    return ids[0]
 
 
 @bp.post("/<int:request_id>/act")
@@ -176,7 +192,7 @@ def act(request_id: int):
             engine.comment(actor, request_id, text=opinion)
             flash(_("Comment added."), "success")
         elif action == "cc":
-            engine.carbon_copy(actor, request_id, user_ids=[_user_id("user")])
+            engine.carbon_copy(actor, request_id, user_ids=_user_ids("user"))
             flash(_("Copied."), "success")
         else:
             abort(400)

@@ -6,5 +6,8 @@ def init_app(app):
     from office.auth.throttle import prune
     from office.jobs.service import register_periodic
 
+    from office.auth import choices
+
+    choices.register()
     app.register_blueprint(views.bp)
     register_periodic("auth.prune_login_failures", 3600, prune)

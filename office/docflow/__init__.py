@@ -14,6 +14,9 @@ def init_app(app):
     from office.docflow import api, demo, models, receiving, signoff, todo, views  # noqa: F401  (registers)
     from office.web import register_card, register_nav
 
+    from office.docflow import choices
+
+    choices.register()
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     register_nav(app, "documents", _l("Documents"), "docflow.incoming", 30,

@@ -300,7 +300,7 @@ RECEIPT_ACTIONS = {
     "assign": lambda a, r, f: df.assign(a, r, int(f.get("user_id") or 0), f.get("text", ""),
                                         version=f.get("version")),
     "close": lambda a, r, f: df.close(a, r, f.get("text", ""), version=f.get("version")),
-    "circulate": lambda a, r, f: df.circulate(a, r, [int(x) for x in f.getlist("user_id") if x.isdigit()],
+    "circulate": lambda a, r, f: df.circulate(a, r, [int(x) for x in _ids("user_id") if x.isdigit()],
                                               version=f.get("version")),
     "read": lambda a, r, f: df.mark_read(a, r),
     "forward": lambda a, r, f: df.forward(a, r, main=_ids("main") + f.getlist("main_group"),

@@ -10,6 +10,9 @@ def init_app(app):
     from office.inbox import lists as inbox
     from office.web import register_card, register_nav
 
+    from office.forms import choices
+
+    choices.register()
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     register_nav(app, "reports", _l("Reports"), "forms.index", 50,
