@@ -4,6 +4,7 @@ and units by code, within the editor's subtree."""
 
 from __future__ import annotations
 
+from office.auth.models import User
 from office.directory.purposes import PERSON, UNIT, register_purpose
 from office.directory.service import people_under, units_under
 
@@ -15,13 +16,18 @@ def _people(actor, _context):
     return people_under(actor)
 
 
+def _others(actor, _context):
+    """People of the subtree but the actor (nobody copies or hands a task to himself)."""
+    return people_under(actor) & (User.id != (actor.user_id or 0))
+
+
 def _units(actor, _context):
     return None if actor.is_system else units_under(actor.unit_path)
 
 
 def register() -> None:
     for key in (CC, TRANSFER):
-        register_purpose(key, PERSON, _people, value="username")
+        register_purpose(key, PERSON, _others, value="username")
     register_purpose("approvals.flow_user", PERSON, _people, value="username")
     register_purpose("approvals.flow_unit", UNIT, _units, value="code")
 

@@ -23,11 +23,11 @@ bp = Blueprint("approvals", __name__, url_prefix="/approvals")
 NODE_TYPES = [("single", _l("Single approver")), ("all", _l("All must approve (countersign)")),
               ("any", _l("Any one decides")), ("sequential", _l("One after another")),
               ("cc", _l("Copy only"))]
-ASSIGNEE_KINDS = [("user", _l("Named users (user names, comma separated)")),
+ASSIGNEE_KINDS = [("user", _l("Named people")),
                   ("role", _l("Role in the requester's unit")),
                   ("leader_up", _l("Leader of the government N levels up")),
                   ("leader_up_to", _l("Leaders level by level up to (province/city/county)")),
-                  ("unit_leaders", _l("Leaders of units (unit codes, comma separated)")),
+                  ("unit_leaders", _l("Leaders of the units named")),
                   ("gov_leader", _l("Leader of the requester's government")),
                   ("subject", _l("Named by the item (the reviewing level of a report)"))]
 STATE_LABELS = {"running": _l("In progress"), "approved": _l("Approved"), "rejected": _l("Rejected"),

@@ -2,11 +2,9 @@
 
 
 def init_app(app):
-    from office.auth import models, second_factor_views, views  # noqa: F401
+    from office.auth import choices, models, second_factor_views, views  # noqa: F401
     from office.auth.throttle import prune
     from office.jobs.service import register_periodic
-
-    from office.auth import choices
 
     choices.register()
     app.register_blueprint(views.bp)

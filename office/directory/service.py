@@ -73,7 +73,7 @@ def units_under(path: str | None, *, strictly: bool = False):
 
 
 def _people(p: Purpose, actor: Actor, context: str):
-    return (select(User.id, User.username, User.name, Unit.name, Post.title)
+    return (select(User.id, User.username, User.name, Unit.name, Post.title, Post.unit_id)
             .select_from(User).join(Post, Post.user_id == User.id).join(Unit, Unit.id == Post.unit_id)
             .where(User.active.is_(True), Unit.active.is_(True), p.scope(actor, context)))
 
@@ -86,7 +86,7 @@ def _units(p: Purpose, actor: Actor, context: str):
 
 def _person_choices(p: Purpose, rows, limit: int) -> list[Choice]:
     out: dict[int, Choice] = {}
-    for uid, username, name, unit_name, title in rows:
+    for uid, username, name, unit_name, title, _unit_id in rows:
         if uid not in out:
             detail = f"{unit_name} {title}".strip() if title else unit_name
             out[uid] = Choice(username if p.value == "username" else str(uid), uid, name, detail)
@@ -138,8 +138,8 @@ def search(actor: Actor, purpose: str, q: str, context: str = "", limit: int = L
         conds.append(Unit.code.startswith(q, autoescape=True))
     if latin:
         conds.append(Unit.id.in_(_spelled("unit", q.replace(" ", ""))))
-    rank = case((Unit.name == q, 0), (Unit.short_name == q, 0), (Unit.name.startswith(q, autoescape=True), 1),
-                else_=2)
+    rank = case((Unit.name == q, 0), (Unit.short_name == q, 0), (Unit.short_name.contains(q, autoescape=True), 1),
+                (Unit.name.startswith(q, autoescape=True), 1), else_=2)
     rows = db.session.execute(_units(p, actor, context).where(or_(*conds))
                               .order_by(rank, func.length(Unit.path), Unit.path, Unit.id).limit(limit * 3))
     return _unit_choices(p, actor, context, rows, limit)
@@ -220,9 +220,8 @@ def browse(actor: Actor, purpose: str, context: str = "", *, division: str = "",
             kids.append({"code": node.division.code, "name": node.division.name, "children": node.children})
     organs = [u.id for u in tree.organs_of(d) if u.active]
     if p.kind == PERSON:
-        with_people = set(db.session.execute(
-            select(Unit.id).select_from(_people(p, actor, context).where(Unit.id.in_(organs)).subquery())
-            .distinct()).scalars()) if organs else set()
+        found = _people(p, actor, context).where(Unit.id.in_(organs)).subquery()
+        with_people = set(db.session.execute(select(found.c.unit_id).distinct()).scalars()) if organs else set()
         units = [{"id": u.id, "name": u.name} for u in tree.organs_of(d) if u.id in with_people]
     else:
         units = [c.json() for c in choices_by_id(actor, purpose, organs, context)]

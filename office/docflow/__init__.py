@@ -11,10 +11,8 @@ attachments, search, archive). Sign-off (签发) and the leader's instruction (�
 def init_app(app):
     from flask_babel import lazy_gettext as _l
 
-    from office.docflow import api, demo, models, receiving, signoff, todo, views  # noqa: F401  (registers)
+    from office.docflow import api, choices, demo, models, receiving, signoff, todo, views  # noqa: F401  (registers)
     from office.web import register_card, register_nav
-
-    from office.docflow import choices
 
     choices.register()
     app.register_blueprint(views.bp)

@@ -47,6 +47,12 @@ def _ids(name: str) -> list[str]:
     return out
 
 
+def _numbers(values) -> list[int]:
+    """Ids from form values, one each or several comma separated (as the picker posts them)."""
+    return [int(x) for v in values for x in str(v).replace("，", ",").split(",") if x.strip().isdigit()
+            and int(x) < 2**31]
+
+
 @bp.get("/")
 @login_required
 def incoming():
@@ -297,10 +303,10 @@ RECEIPT_ACTIONS = {
     "instruct": lambda a, r, f: df.instruct(a, r, f.get("text", ""), version=f.get("version")),
     "request_instruction": lambda a, r, f: df.request_instruction(a, r, f.get("text", ""),
                                                                   version=f.get("version")),
-    "assign": lambda a, r, f: df.assign(a, r, int(f.get("user_id") or 0), f.get("text", ""),
+    "assign": lambda a, r, f: df.assign(a, r, next(iter(_numbers(f.getlist("user_id"))), 0), f.get("text", ""),
                                         version=f.get("version")),
     "close": lambda a, r, f: df.close(a, r, f.get("text", ""), version=f.get("version")),
-    "circulate": lambda a, r, f: df.circulate(a, r, [int(x) for x in _ids("user_id") if x.isdigit()],
+    "circulate": lambda a, r, f: df.circulate(a, r, _numbers(f.getlist("user_id")),
                                               version=f.get("version")),
     "read": lambda a, r, f: df.mark_read(a, r),
     "forward": lambda a, r, f: df.forward(a, r, main=_ids("main") + f.getlist("main_group"),

@@ -6,11 +6,9 @@ cascade up the levels with review, roll-up in SQL, Excel round-trip and the work
 def init_app(app):
     from flask_babel import lazy_gettext as _l
 
-    from office.forms import api, models, todo, views  # noqa: F401
+    from office.forms import api, choices, models, todo, views  # noqa: F401
     from office.inbox import lists as inbox
     from office.web import register_card, register_nav
-
-    from office.forms import choices
 
     choices.register()
     app.register_blueprint(views.bp)

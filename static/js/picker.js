@@ -343,10 +343,38 @@
     return li;
   };
 
+  Picker.prototype.destroy = function () {
+    this.box.remove();
+    if (this.input.id) { this.field.id = this.input.id; }
+    if (this.field.tagName === "INPUT") this.field.type = "text";
+    this.field.value = "";
+    this.field.removeAttribute("data-picker");
+    this.field.officePicker = null;
+  };
+
+  // A field whose kind of value follows another field (a flow step names people, units, or a role):
+  // data-kind-from="<select name>" data-picker-kinds='{"<kind>": ["person|unit", "<purpose>"]}'.
+  function follow(f) {
+    var form = f.form, sel = form && form.elements[f.getAttribute("data-kind-from")];
+    var kinds = JSON.parse(f.getAttribute("data-picker-kinds") || "{}");
+    if (!sel) return;
+    sel.addEventListener("change", function () {
+      if (f.officePicker) f.officePicker.destroy();
+      var k = kinds[sel.value];
+      if (k) {
+        f.setAttribute("data-picker", k[0]);
+        f.setAttribute("data-purpose", k[1]);
+        f.setAttribute("data-multiple", "");
+        f.officePicker = new Picker(f);
+      }
+    });
+  }
+
   function enhance(root) {
     Array.prototype.forEach.call((root || document).querySelectorAll("[data-picker]"), function (f) {
       if (!f.officePicker) f.officePicker = new Picker(f);
     });
+    Array.prototype.forEach.call((root || document).querySelectorAll("[data-kind-from]"), follow);
   }
 
   window.officePicker = {enhance: enhance};
