@@ -108,9 +108,13 @@ def _unit_choices(p: Purpose, actor: Actor, context: str, rows, limit: int) -> l
 
 
 def _spelled(kind: str, q: str):
+    """People by the start of their name's pinyin (on the index); units, fewer and named after their
+    place ("杭州市西湖区三墩镇人民政府"), anywhere in it ("sdz" or "sandun" finds that one)."""
     q = q.lower()
-    return select(SpelledName.ref_id).where(SpelledName.kind == kind, or_(
-        SpelledName.initials.startswith(q, autoescape=True), SpelledName.spelled.startswith(q, autoescape=True)))
+    match = (lambda col: col.contains(q, autoescape=True)) if kind == "unit" else \
+        (lambda col: col.startswith(q, autoescape=True))
+    return select(SpelledName.ref_id).where(SpelledName.kind == kind, or_(match(SpelledName.initials),
+                                                                          match(SpelledName.spelled)))
 
 
 def search(actor: Actor, purpose: str, q: str, context: str = "", limit: int = LIMIT) -> list[Choice]:

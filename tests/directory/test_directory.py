@@ -58,6 +58,8 @@ def test_units_by_name_short_name_code_and_pinyin(people):
     clerk = people.actor("county_clerk")
     for q in ("西湖区民政局", "民政", "330106-mz", "hzsxhqmzj", "hangzhoushixihu"):
         assert "杭州市西湖区民政局" in names(directory.search(clerk, "docflow.cc", q)), q
+    for q in ("sdz", "sandun"):  # units by the pinyin of any part of the name
+        assert "杭州市西湖区三墩镇人民政府" in names(directory.search(clerk, "docflow.cc", q)), q
 
 
 def test_a_request_goes_only_to_superior_organs(people):
