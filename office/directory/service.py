@@ -142,8 +142,10 @@ def search(actor: Actor, purpose: str, q: str, context: str = "", limit: int = L
         conds.append(Unit.code.startswith(q, autoescape=True))
     if latin:
         conds.append(Unit.id.in_(_spelled("unit", q.replace(" ", ""))))
+    # "民政" lies inside every "人民政府": a match there alone comes after the real ones.
+    real = func.replace(Unit.name, "人民政府", "")
     rank = case((Unit.name == q, 0), (Unit.short_name == q, 0), (Unit.short_name.contains(q, autoescape=True), 1),
-                (Unit.name.startswith(q, autoescape=True), 1), else_=2)
+                (Unit.name.startswith(q, autoescape=True), 1), (real.contains(q, autoescape=True), 2), else_=3)
     rows = db.session.execute(_units(p, actor, context).where(or_(*conds))
                               .order_by(rank, func.length(Unit.path), Unit.path, Unit.id).limit(limit * 3))
     return _unit_choices(p, actor, context, rows, limit)

@@ -62,6 +62,12 @@ def test_units_by_name_short_name_code_and_pinyin(people):
         assert "杭州市西湖区三墩镇人民政府" in names(directory.search(clerk, "docflow.cc", q)), q
 
 
+def test_a_match_only_inside_renmin_zhengfu_comes_after_the_real_ones(people):
+    found = names(directory.search(people.actor("county_clerk"), "docflow.cc", "民政"))
+    first_government = next(i for i, n in enumerate(found) if n.endswith("人民政府"))
+    assert all("民政" in n for n in found[:first_government]) and first_government >= 3
+
+
 def test_a_request_goes_only_to_superior_organs(people):
     clerk = people.actor("county_clerk")
     up = names(directory.search(clerk, "docflow.main", "人民政府", context="请示"))
