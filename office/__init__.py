@@ -18,6 +18,7 @@ MODULES = [
     "office.openapi",
     "office.org",
     "office.auth",
+    "office.directory",
     "office.audit",
     "office.jobs",
     "office.notifications",

@@ -33,3 +33,15 @@ def browser_login(page, base: str, username: str, password: str = PASSWORD):
     page.fill("input[name=password]", password)
     page.click("form.login-form button[type=submit]")
     page.wait_for_load_state("domcontentloaded")
+
+
+def pick(page, purpose: str, query: str, name: str):
+    """Choose ``name`` in the picker of ``purpose`` by typing ``query`` and clicking the match."""
+    import re
+
+    box = page.locator(f".picker[data-picker-box='{purpose}']")
+    box.locator("[role=combobox]").fill(query)
+    option = box.locator("[role=option]").filter(
+        has=page.locator(".picker-option-name", has_text=re.compile(f"^{re.escape(name)}$")))
+    option.first.click()
+    box.locator(".picker-chip", has_text=name).first.wait_for()

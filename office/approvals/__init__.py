@@ -17,6 +17,9 @@ def init_app(app):
 
     app.config.setdefault("APPROVALS_URGE_MINUTES", 30)
     app.config.setdefault("APPROVALS_MAX_ATTACHMENT_MB", 20)
+    from office.approvals import choices
+
+    choices.register()
     app.register_blueprint(views.bp)
     audit_labels.register_actions("approvals", {
         **views.ACTION_LABELS, "empty_assignee": _l("Nobody for the step"), "attach": _l("Attachment added"),

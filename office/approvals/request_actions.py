@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from office.actor import Actor
-from office.approvals import subjects, todo
+from office.approvals import choices, subjects, todo
 from office.approvals.access import _hidden_or_denied, can_view, is_participant
 from office.approvals.flows import flow_usable_by, get_flow
 from office.approvals.models import ApprovalAction, ApprovalRequest, RequestState, TaskState
@@ -168,11 +168,13 @@ def carbon_copy(actor: Actor, request_id: int, *, user_ids, commit: bool = True)
     req = lock_request(request_id)
     if actor.user_id is None or not is_participant(actor.user_id, req):
         raise _hidden_or_denied(actor, req)
-    users = [_target_user(u).id for u in user_ids or []]
+    people = [_target_user(u) for u in user_ids or []]
+    users = [u.id for u in people]
     if not users:
         raise ValidationError(_("Choose at least one person."))
+    choices.require(actor, choices.CC, users)
     new = _add_cc(req, users, actor.user_id, None)
-    _timeline(req, "cc", actor, detail={"users": new})
+    _timeline(req, "cc", actor, detail={"users": new, "names": [u.name for u in people if u.id in new]})
     _audit(actor, "cc", req, None, {"users": new})
     if commit:
         db.session.commit()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from office.actor import Actor
-from office.approvals import subjects
+from office.approvals import choices, subjects
 from office.approvals.access import _lock_task
 from office.approvals.models import ApprovalRequest, NodeType, RequestState, Task, TaskState
 from office.approvals.transitions import (
@@ -155,6 +155,7 @@ def transfer(actor: Actor, task_id: int, *, to_user_id, opinion: str = "", versi
     """Transfer (转交) the task to another person; the new task takes its place."""
     req, task, behalf = _lock_task(actor, task_id, version)
     user = _target_user(to_user_id)
+    choices.require(actor, choices.TRANSFER, [user.id])
     _check_not_excluded(req, user)
     if user.id in (task.assignee_id, task.on_behalf_of_id, actor.user_id) or _already_in_node(req, user.id):
         raise ValidationError(_("That person already has this task."))
@@ -191,6 +192,7 @@ def add_signer(actor: Actor, task_id: int, *, user_id, mode: str, opinion: str =
         raise ValidationError(_("Choose before, after or alongside."))
     req, task, behalf = _lock_task(actor, task_id, version)
     user = _target_user(user_id)
+    choices.require(actor, choices.ADD_SIGNER, [user.id])
     _check_not_excluded(req, user)
     if user.id in (task.assignee_id, task.on_behalf_of_id, actor.user_id) or _already_in_node(req, user.id):
         raise ValidationError(_("That person already has a task in this step."))

@@ -23,11 +23,11 @@ bp = Blueprint("approvals", __name__, url_prefix="/approvals")
 NODE_TYPES = [("single", _l("Single approver")), ("all", _l("All must approve (countersign)")),
               ("any", _l("Any one decides")), ("sequential", _l("One after another")),
               ("cc", _l("Copy only"))]
-ASSIGNEE_KINDS = [("user", _l("Named users (user names, comma separated)")),
+ASSIGNEE_KINDS = [("user", _l("Named people")),
                   ("role", _l("Role in the requester's unit")),
                   ("leader_up", _l("Leader of the government N levels up")),
                   ("leader_up_to", _l("Leaders level by level up to (province/city/county)")),
-                  ("unit_leaders", _l("Leaders of units (unit codes, comma separated)")),
+                  ("unit_leaders", _l("Leaders of the units named")),
                   ("gov_leader", _l("Leader of the requester's government")),
                   ("subject", _l("Named by the item (the reviewing level of a report)"))]
 STATE_LABELS = {"running": _l("In progress"), "approved": _l("Approved"), "rejected": _l("Rejected"),
@@ -120,15 +120,31 @@ def show(request_id: int):
         words=subjects.words_of(req.subject_type))
 
 
+def _user_ids(field: str) -> list[int]:
+    """The people a form names: user names or user ids (the picker posts what the server takes),
+    several separated by commas."""
+    values = [v.strip() for raw in request.form.getlist(field) for v in raw.replace("，", ",").split(",")
+              if v.strip()]
+    if not values:
+        raise ValidationError(_("Choose a person."))
+    out = []
+    for v in values:
+        uid = db.session.execute(select(User.id).where(User.username == v, User.active.is_(True))) \
+            .scalar_one_or_none()
+        if uid is None and v.isdigit() and int(v) < 2**31:
+            uid = db.session.execute(select(User.id).where(User.id == int(v), User.active.is_(True))) \
+                .scalar_one_or_none()
+        if uid is None:
+            raise ValidationError(_("No active user named %(name)s.", name=v))
+        out.append(uid)
+    return list(dict.fromkeys(out))
+
+
 def _user_id(field: str) -> int:
-    name = (request.form.get(field) or "").strip()
-    if not name:
-        raise ValidationError(_("Enter a user name."))
-    uid = db.session.execute(select(User.id).where(User.username == name, User.active.is_(True))) \
-        .scalar_one_or_none()
-    if uid is None:
-        raise ValidationError(_("No active user named %(name)s.", name=name))
-    return uid
+    ids = _user_ids(field)
+    if len(ids) != 1:
+        raise ValidationError(_("Choose one person."))
+    return ids[0]
 
 
 @bp.post("/<int:request_id>/act")
@@ -177,7 +193,7 @@ def act(request_id: int):
             engine.comment(actor, request_id, text=opinion)
             flash(_("Comment added."), "success")
         elif action == "cc":
-            engine.carbon_copy(actor, request_id, user_ids=[_user_id("user")])
+            engine.carbon_copy(actor, request_id, user_ids=_user_ids("user"))
             flash(_("Copied."), "success")
         else:
             abort(400)

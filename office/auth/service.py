@@ -266,6 +266,10 @@ def add_delegation(actor: Actor, delegate: User, start: date, end: date, reason:
         raise ValidationError(_("You cannot delegate to yourself."))
     if not delegate.active:
         raise ValidationError(_("That account is disabled."))
+    from office.auth.choices import DELEGATE
+    from office.directory.service import require
+
+    require(actor, DELEGATE, [delegate.id])
     if end < start:
         raise ValidationError(_("The end date is before the start date."))
     overlapping = db.session.execute(

@@ -36,7 +36,7 @@ class PasswordForm(FlaskForm):
 
 
 class DelegationForm(FlaskForm):
-    delegate = StringField(_l("Delegate's user name"), validators=[DataRequired(), Length(max=64)])
+    delegate = StringField(_l("Delegate"), validators=[DataRequired(), Length(max=64)])
     start = DateField(_l("From"), validators=[DataRequired()])
     end = DateField(_l("To"), validators=[DataRequired()])
     reason = StringField(_l("Reason"), validators=[Length(max=200)])

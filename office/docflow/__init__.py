@@ -12,9 +12,10 @@ def init_app(app):
     from flask_babel import lazy_gettext as _l
 
     from office.audit import labels as audit_labels
-    from office.docflow import api, demo, models, receiving, signoff, todo, views, words  # noqa: F401  (registers)
+    from office.docflow import api, choices, demo, models, receiving, signoff, todo, views, words  # noqa: F401  (registers)
     from office.web import register_card, register_nav
 
+    choices.register()
     app.register_blueprint(views.bp)
     audit_labels.register_actions("docflow", {**words.EVENTS, "unit_settings": _l("Unit settings changed")})
     audit_labels.register_object_types({"document": _l("Document"), "receipt": _l("Received document"),

@@ -55,6 +55,12 @@ def _ids(name: str) -> list[str]:
     return out
 
 
+def _numbers(values) -> list[int]:
+    """Ids from form values, one each or several comma separated (as the picker posts them)."""
+    return [int(x) for v in values for x in str(v).replace("，", ",").split(",") if x.strip().isdigit()
+            and int(x) < 2**31]
+
+
 @bp.get("/")
 @login_required
 def incoming():
@@ -322,7 +328,7 @@ RECEIPT_ACTIONS = {
                                                                   version=f.get("version")),
     "assign": lambda a, r, f: df.assign(a, r, _one_person(f), f.get("text", ""), version=f.get("version")),
     "close": lambda a, r, f: df.close(a, r, f.get("text", ""), version=f.get("version")),
-    "circulate": lambda a, r, f: df.circulate(a, r, [int(x) for x in f.getlist("user_id") if x.isdigit()],
+    "circulate": lambda a, r, f: df.circulate(a, r, _numbers(f.getlist("user_id")),
                                               version=f.get("version")),
     "read": lambda a, r, f: df.mark_read(a, r),
     "forward": lambda a, r, f: df.forward(a, r, main=_ids("main") + f.getlist("main_group"),

@@ -7,10 +7,11 @@ def init_app(app):
     from flask_babel import lazy_gettext as _l
 
     from office.audit import labels as audit_labels
-    from office.forms import api, models, todo, views  # noqa: F401
+    from office.forms import api, choices, models, todo, views  # noqa: F401
     from office.inbox import lists as inbox
     from office.web import register_card, register_nav
 
+    choices.register()
     app.register_blueprint(views.bp)
     audit_labels.register_actions("forms", {
         "submit": _l("Report submitted"), "approve": _l("Report approved"), "return": _l("Report returned"),

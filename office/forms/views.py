@@ -110,7 +110,9 @@ def new_task():
             raise ValidationError(_("Give the deadline as a date.")) from None
         t = tasks.issue_task(actor, template_code=request.form.get("template", ""),
                              period=request.form.get("period", "").strip(), deadline=deadline,
-                             title=request.form.get("title", "").strip(), target=request.form.get("target", ""))
+                             title=request.form.get("title", "").strip(), target=request.form.get("target", ""),
+                             unit_ids=[int(x) for x in request.form.get("unit_ids", "").replace("，", ",").split(",")
+                                       if x.strip().isdigit()] or None)
         flash(_("Report issued to %(n)d unit(s).", n=len(_leaf_ids(t.id))), "success")
         return redirect(url_for("forms.task", task_id=t.id))
     return render_template("forms/new_task.html", templates=list_templates())

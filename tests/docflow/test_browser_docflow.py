@@ -13,7 +13,7 @@ import re
 import pytest
 
 from office.extensions import db
-from tests.browser_support import ARTIFACTS, browser_login, shot
+from tests.browser_support import ARTIFACTS, browser_login, pick, shot
 
 from .conftest import reviewer
 
@@ -60,7 +60,7 @@ def test_province_notice_walk_in_the_browser(app, live_server, org, page_factory
     clerk = as_user(page_factory, base, "prov_clerk")
     clerk.goto(f"{base}/documents/new")
     clerk.fill("input[name=title]", title)
-    clerk.fill("input[name=lead_unit_id]", str(prov_gov.id))
+    pick(clerk, "docflow.lead", "浙江省人民政府", prov_gov.name)
     clerk.check("input[name=main_group][value='group:city_governments']")
     clerk.check("input[name=main_group][value='group:county_governments']")
     clerk.fill("textarea[name=body]", "各市、县（市、区）人民政府：\n一、压实防火责任\n（一）落实属地管理。\n1. 加强巡查。")
@@ -201,7 +201,7 @@ def test_notice_steps_speak_their_words_and_hand_off(app, live_server, org, page
     speak(clerk, base, lang)
     clerk.goto(f"{base}/documents/new")
     clerk.fill("input[name=title]", title)
-    clerk.fill("input[name=lead_unit_id]", str(org.unit("330000", "gov").id))
+    pick(clerk, "docflow.lead", "浙江省人民政府", org.unit("330000", "gov").name)
     clerk.check("input[name=main_group][value='group:city_governments']")
     clerk.fill("textarea[name=body]", "各市人民政府：\n一、压实防火责任")
     with clerk.expect_navigation():
@@ -291,7 +291,7 @@ def test_township_with_one_clerk_combines_duties_in_the_browser(app, live_server
     clerk.goto(f"{base}/documents/new")
     clerk.select_option("select[name=doc_type]", "报告")
     clerk.fill("input[name=title]", "三墩镇人民政府关于秋粮收购情况的报告")
-    clerk.fill("input[name=main]", str(org.unit("330106", "gov").id))
+    pick(clerk, "docflow.main", "西湖区人民政府", org.unit("330106", "gov").name)
     clerk.fill("textarea[name=body]", "西湖区人民政府：\n一、收购进度\n特此报告。")
     with clerk.expect_navigation():
         clerk.click("form.docflow-editor button[type=submit]")
