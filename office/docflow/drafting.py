@@ -7,6 +7,7 @@ import difflib
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from office.actor import Actor
@@ -40,16 +41,16 @@ from office.org.models import LEVEL_ORDER, Unit, UnitKind
 
 DEFAULT_SENSITIVITY = ("", "内部", "工作秘密")
 
-# Named recipient groups, relative to the lead issuing unit.
+# Named recipient groups, relative to the lead issuing unit (their labels in the user's language).
 GROUPS = {
-    "subordinate_governments": "All governments one level below",
-    "city_governments": "All city governments under us",
-    "county_governments": "All county governments under us",
-    "township_governments": "All township governments under us",
-    "line_down": "Our function's line below us (all levels)",
-    "line_next": "Our function's line one level below",
-    "same_level_departments": "Departments at our level",
-    "superior_government": "The government one level up",
+    "subordinate_governments": _l("All governments one level below"),
+    "city_governments": _l("All city governments under us"),
+    "county_governments": _l("All county governments under us"),
+    "township_governments": _l("All township governments under us"),
+    "line_down": _l("Our function's line below us (all levels)"),
+    "line_next": _l("Our function's line one level below"),
+    "same_level_departments": _l("Departments at our level"),
+    "superior_government": _l("The government one level up"),
 }
 
 
