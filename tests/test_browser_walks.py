@@ -290,6 +290,7 @@ def test_township_clerk_walk(app, live_server, org, page_factory, width):
     assert page.locator("[data-receipt-state]").get_attribute("data-receipt-state") == "done"
     assert page.locator("[data-receipt-state]").inner_text().strip() == "已办结"
     assert page.locator("ol.docflow-timeline li").count() == 4
+    assert page.locator("button[data-action=forward]").count() == 0  # no units below a township
     town.look("06-closed")
     assert _receipt(org, doc_id, "330106109").state == "done"
 
@@ -351,6 +352,8 @@ def test_leader_walk(app, live_server, org, page_factory, width):
     assert flash(page) == "已同意签发，下一步：复核（杭州市西湖区人民政府办公室）"
     assert page.url == f"{live_server}/documents/{doc_id}"
     assert page.locator("img.docflow-signature").count() == 1
+    # The history names him once, with his opinion.
+    assert page.locator("li[data-action=signoff]").inner_text().endswith("宋立新 · 已同意签发：同意印发。")
     assert page.locator("[data-signer]").inner_text() == "宋立新"
     leader.look("06-signed")
     leader.go("/")
