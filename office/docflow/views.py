@@ -290,6 +290,11 @@ def receipt(receipt_id: int):
                            instruction_running=instruction_running)
 
 
+def _first_id(values) -> int:
+    """The one person chosen (a form's select, or the API's id or list of ids); 0 when none."""
+    return next((int(v) for v in values if str(v).isdigit()), 0)
+
+
 RECEIPT_ACTIONS = {
     "sign_for": lambda a, r, f: df.sign_for(a, r, version=f.get("version")),
     "return": lambda a, r, f: df.return_missent(a, r, f.get("text", ""), version=f.get("version")),
@@ -298,7 +303,7 @@ RECEIPT_ACTIONS = {
     "instruct": lambda a, r, f: df.instruct(a, r, f.get("text", ""), version=f.get("version")),
     "request_instruction": lambda a, r, f: df.request_instruction(a, r, f.get("text", ""),
                                                                   version=f.get("version")),
-    "assign": lambda a, r, f: df.assign(a, r, int(f.get("user_id") or 0), f.get("text", ""),
+    "assign": lambda a, r, f: df.assign(a, r, _first_id(f.getlist("user_id")), f.get("text", ""),
                                         version=f.get("version")),
     "close": lambda a, r, f: df.close(a, r, f.get("text", ""), version=f.get("version")),
     "circulate": lambda a, r, f: df.circulate(a, r, [int(x) for x in f.getlist("user_id") if x.isdigit()],
