@@ -114,6 +114,15 @@ def translated(name: str, build: Callable[[], dict]) -> dict:
     return labels
 
 
+def colon() -> str:
+    """The colon after a label in the page's language: full-width in Chinese (审核：梁文斌), ": " in
+    English (templates write ``{{ _('Review') }}{{ colon() }}``)."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return "：" if locale is not None and locale.language == "zh" else ": "
+
+
 def _nav_links() -> list[NavLink]:
     from flask_babel import get_locale
 
@@ -540,6 +549,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.filters["datetimeformat"] = datetimeformat
     app.jinja_env.globals["url_each"] = url_each
+    app.jinja_env.globals["colon"] = colon
     login_manager.session_protection = "strong"
     login_manager.login_view = "auth.login"
 

@@ -4,8 +4,6 @@ Numbering is in ``numbering``, distribution in ``distribution``."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_babel import gettext as _
 
 from office.actor import Actor
@@ -22,6 +20,7 @@ from office.docflow.common import (
 )
 from office.docflow.drafting import check_routing
 from office.docflow.models import DocState, Document
+from office.docflow.printing import local_date
 from office.errors import Conflict, PermissionDenied, ValidationError
 from office.extensions import db
 from office.timeutil import utcnow
@@ -194,5 +193,5 @@ def seal(actor: Actor, doc_id: int, version=None) -> Document:
     if not actor.has_role("clerk", "leader"):
         raise PermissionDenied(_("The clerk of the issuing organ applies the seal."))
     doc.sealed_at = utcnow()
-    doc.printing_date = doc.printing_date or date.today()
+    doc.printing_date = doc.printing_date or local_date(doc.sealed_at)  # the day in the office's time zone
     return _move(actor, doc, DocState.SEALED, "seal")

@@ -213,7 +213,9 @@ def _on_signoff_approved(req) -> None:
     doc.return_reason = ""
     doc.state = DocState.SIGNED
     decider = _decider(d, doc.lead_unit)
-    log(decider, doc.id, "signoff", f"{doc.signer_name}; {doc.sign_opinion}",
+    # The history names the one who acted; the signer again only when someone signed for him (代理).
+    signer = "" if doc.signer_name == decider.name else f"{doc.signer_name} · "
+    log(decider, doc.id, "signoff", f"{signer}{doc.sign_opinion}",
         unit_name=doc.lead_unit.name, before={"state": DocState.SIGNOFF},
         after={"state": DocState.SIGNED, "approval_request": req.id})
     duties.record_exception(decider, doc, duties.SIGNOFF, duties.earlier_duties(doc, d["user_id"], duties.SIGNOFF),

@@ -147,8 +147,8 @@ def _state_line(state: str):
     return pattern
 
 
-inbox.register_line("docflow.sign_for", lambda: _("Sign for") + ": %(t)s")
-inbox.register_line("docflow.handle", lambda: _("Handle") + ": %(t)s")
+inbox.register_line("docflow.sign_for", lambda: _("Sign for: %(t)s"))
+inbox.register_line("docflow.handle", lambda: _("Handle: %(t)s"))
 inbox.register_line("docflow.assigned", lambda: _("Handle: %(t)s"))
 inbox.register_line("docflow.read", lambda: _("Read: %(t)s"))
 for _state in (*WAITING, DocState.COUNTERSIGN):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import defer, joinedload, selectinload
 
@@ -336,6 +337,16 @@ RECEIPT_ACTIONS = {
 }
 
 
+# What the person is told after each receipt action.
+RECEIPT_DONE = {
+    "sign_for": _l("Signed for."), "return": _l("Returned to the sender as mis-sent."),
+    "register": _l("Registered."), "propose": _l("Proposal recorded."),
+    "request_instruction": _l("Sent to the leader for instruction."), "assign": _l("Assigned for handling."),
+    "close": _l("Closed: the handling is finished."), "circulate": _l("Sent round for reading."),
+    "read": _l("Marked as read."), "forward": _l("Forwarded to the units below."),
+}
+
+
 @bp.post("/receipts/<int:receipt_id>/<name>")
 @login_required
 def receipt_action(receipt_id: int, name: str):
@@ -343,7 +354,7 @@ def receipt_action(receipt_id: int, name: str):
     if fn is None:
         return render_template("errors/error.html", status=404, message=_("Not found.")), 404
     out = fn(current_actor(), receipt_id, request.form)
-    flash(_("Done."), "success")
+    flash(str(RECEIPT_DONE.get(name, _("Done."))), "success")
     if isinstance(out, Document):
         return redirect(url_for("docflow.show", doc_id=out.id))
     return redirect(url_for("docflow.receipt", receipt_id=receipt_id))

@@ -16,6 +16,6 @@
     var out = document.querySelector("[data-docflow-levels]");
     if (!out) return;
     var c = summary(ev.target.value);
-    out.textContent = "一、×" + c[1] + "  （一）×" + c[2] + "  1.×" + c[3] + "  （1）×" + c[4];
+    out.textContent = (out.dataset.label || "") + "一、×" + c[1] + "  （一）×" + c[2] + "  1.×" + c[3] + "  （1）×" + c[4];
   });
 })();
