@@ -143,3 +143,13 @@ def test_people_and_units_are_picked(app, live_server, org, page_factory, viewpo
     assert "杭州市人民政府" in page_text
     assert clerk.evaluate("document.documentElement.scrollWidth") <= width, "the new draft scrolls sideways"
     shot(clerk, f"picker-document-{tag}")
+
+
+def test_the_flow_editor_fits_a_phone(app, live_server, org, page_factory):
+    """The node table scrolls inside its panel; the page itself does not scroll sideways."""
+    page = page_factory(PHONE)
+    browser_login(page, live_server, "county_admin")
+    page.goto(f"{live_server}/approvals/flows/edit")
+    assert page.locator("input[name=n0_name]").count() == 1
+    shot(page, "flow-editor-375")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
