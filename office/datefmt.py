@@ -60,10 +60,11 @@ def _apply(pattern: DateTimePattern, value, locale: Locale, reference_date=None)
     return pattern.format % _Fields(value, locale, reference_date)
 
 
-# The numeric fields as Python expressions over the local datetime ``v`` (a pattern of only these,
-# e.g. zh_CN's short "y/M/d HH:mm", becomes one compiled expression).
-_EXPR = {"y": "v.year", "M": "v.month", "d": "v.day", "H": "v.hour", "h": "(v.hour % 12 or 12)",
-         "K": "v.hour % 12", "k": "(v.hour or 24)", "m": "v.minute", "s": "v.second"}
+# The numeric fields of a local datetime ``v`` (a pattern of only these, e.g. zh_CN's short
+# "y/M/d HH:mm", is written by plain functions instead of Babel's general formatter).
+_FIELD = {"y": lambda v: v.year, "M": lambda v: v.month, "d": lambda v: v.day, "H": lambda v: v.hour,
+          "h": lambda v: v.hour % 12 or 12, "K": lambda v: v.hour % 12, "k": lambda v: v.hour or 24,
+          "m": lambda v: v.minute, "s": lambda v: v.second}
 
 
 def _numeric(fmt: str) -> list | None:
@@ -74,25 +75,25 @@ def _numeric(fmt: str) -> list | None:
     for i, part in enumerate(parts):
         if i % 2 == 0:
             out.append(part.replace("%%", "%"))
-        elif part[0] not in _EXPR or (part[0] == "M" and len(part) > 2) or part != part[0] * len(part):
+        elif part[0] not in _FIELD or (part[0] == "M" and len(part) > 2) or part != part[0] * len(part):
             return None
         else:
             out.append((part[0], len(part)))
     return out
 
 
-def _compiled(parts: list) -> Callable[[datetime], str] | None:
-    """One expression writing ``parts`` for a local datetime ``v``: f'{v.year:04d}' and the like."""
-    code = []
+def _compiled(parts: list) -> Callable[[datetime], str]:
+    """A function writing ``parts`` (literal text and numeric fields) for a local datetime."""
+    pieces: list[Callable[[datetime], str]] = []
     for p in parts:
         if isinstance(p, str):
             if p:
-                code.append(repr(p))
+                pieces.append(lambda v, text=p: text)
         elif p == ("y", 2):
-            code.append("f'{v.year:02d}'[-2:]")
+            pieces.append(lambda v: f"{v.year:02d}"[-2:])
         else:
-            code.append(f"f'{{{_EXPR[p[0]]}:0{p[1]}d}}'")
-    return eval("lambda v: " + (" + ".join(code) or "''"))  # noqa: S307 - built from the pattern letters above
+            pieces.append(lambda v, get=_FIELD[p[0]], width=p[1]: f"{get(v):0{width}d}")
+    return lambda v: "".join(piece(v) for piece in pieces)
 
 
 @lru_cache(maxsize=64)
