@@ -317,8 +317,7 @@ def _face(c) -> str:
 def test_pdffonts_shows_a_fangsong_face_for_the_body(notice_pdf, tmp_path):
     """GB/T 9704: body 3号仿宋, level-1 headings 黑体, level-2 楷体, page numbers 宋体 (FandolFang,
     FandolHei, FandolKai, FandolSong when no licensed face is installed)."""
-    if not shutil.which("pdffonts"):
-        pytest.skip("poppler-utils (pdffonts) not installed")
+    assert shutil.which("pdffonts"), "pdffonts missing: `make install` installs poppler-utils"
     doc, result = notice_pdf
     path = tmp_path / "notice.pdf"
     path.write_bytes(result.pdf)
