@@ -21,6 +21,7 @@ import json
 import os
 import threading
 import time
+from contextlib import contextmanager
 
 from flask import Flask, Response, request
 from markupsafe import escape
@@ -64,6 +65,15 @@ PARAMS = {"units": CLERK.get("units", []), "user": CLERK.get("user_id"), "unit":
           "page_size": PAGE_SIZE}
 ACTOR = clerk_actor(CLERK)
 _local = threading.local()
+
+
+@contextmanager
+def _reading():
+    """A connection for one page's reads, ended with COMMIT as the application ends a read-only
+    request (office/readonly.py): psycopg keeps its prepared statements across a commit."""
+    with engine.connect() as conn:
+        yield conn
+        conn.commit()
 
 
 def _run(conn, query, **extra):
@@ -117,7 +127,7 @@ def _inbox(conn, query):
 
 @app.get("/todo")
 def todo():
-    with engine.connect() as conn:
+    with _reading() as conn:
         total = sum(n for _m, n in _inbox(conn, lists.count_query(ACTOR)))
         rows = _inbox(conn, lists.list_query(ACTOR, PAGE_SIZE)).all()
     return _answer(f'<!doctype html><p data-total="{total}"></p><ul class="todo-list">{_items(rows)}</ul>')
@@ -125,7 +135,7 @@ def todo():
 
 @app.get("/workbench")
 def workbench():
-    with engine.connect() as conn:
+    with _reading() as conn:
         per_module = dict(_inbox(conn, lists.count_query(ACTOR)).all())
         c = _run(conn, CARD_COUNTS).one()
         rows = _inbox(conn, lists.list_query(ACTOR, 10)).all()
@@ -139,14 +149,14 @@ def workbench():
 
 @app.get("/incoming")
 def incoming():
-    with engine.connect() as conn:
+    with _reading() as conn:
         rows = _run(conn, INCOMING).all()
     return _answer(f"<!doctype html><ul>{_links(rows)}</ul>")
 
 
 @app.get("/outgoing")
 def outgoing():
-    with engine.connect() as conn:
+    with _reading() as conn:
         rows = _run(conn, OUTGOING).all()
     body = "".join(f'<tr><td>{n or "—"}</td><td><a href="/documents/{i}">{escape(t)}</a></td><td>{dt}</td>'
                    f'<td>{escape(issuers)}</td><td>{s}</td></tr>' for i, t, n, dt, s, issuers in rows)
@@ -155,7 +165,7 @@ def outgoing():
 
 @app.get("/approvals")
 def approvals():
-    with engine.connect() as conn:
+    with _reading() as conn:
         rows = _run(conn, APPROVALS).all()
     body = "".join(f'<tr data-task="{r.task_id}"><td><a href="/approvals/{r.id}">{escape(r.title)}</a></td>'
                    f'<td>{escape(r.requester)} {escape(r.unit)}</td><td>{escape(r.step or "")}</td>'
@@ -165,7 +175,7 @@ def approvals():
 
 @app.get("/notifications")
 def notifications():
-    with engine.connect() as conn:
+    with _reading() as conn:
         rows = _run(conn, NOTIFICATIONS).all()
     body = "".join(f'<li class="{"" if r.read_at else "unread"}"><form method="post" '
                    f'action="/notifications/{r.id}/read"><strong>{escape(r.title)}</strong></form>'
@@ -176,7 +186,7 @@ def notifications():
 @app.get("/document")
 def document():
     doc_id = request.args.get("id", type=int)
-    with engine.connect() as conn:
+    with _reading() as conn:
         d = _run(conn, DOCUMENT, doc=doc_id).one()
         issuers = _run(conn, DOCUMENT_ISSUERS, doc=doc_id).all()
         events = _run(conn, DOCUMENT_EVENTS, doc=doc_id).all()
@@ -192,7 +202,7 @@ def document():
 @app.get("/request")
 def approval_request():
     req_id = request.args.get("id", type=int)
-    with engine.connect() as conn:
+    with _reading() as conn:
         q = _run(conn, REQUEST, req=req_id).one()
         tasks = _run(conn, REQUEST_TASKS, req=req_id).all()
         actions = _run(conn, REQUEST_ACTIONS, req=req_id).all()
@@ -207,7 +217,7 @@ def approval_request():
 @app.get("/fill")
 def fill():
     sub_id = request.args.get("id", type=int)
-    with engine.connect() as conn:
+    with _reading() as conn:
         s = _run(conn, FILL_SUBMISSION, sub=sub_id).one()
         fields = [f for sec in _json(s.definition)["sections"] for f in sec["fields"]]
         codes = [f["element"] for f in fields]
@@ -226,7 +236,7 @@ def fill():
 @app.get("/rollup")
 def rollup():
     task_id = request.args.get("id", type=int)
-    with engine.connect() as conn:
+    with _reading() as conn:
         t = _run(conn, ROLLUP_TASK, task=task_id).one()
         codes = [f["element"] for sec in _json(t.definition)["sections"] for f in sec["fields"]]
         depth = len(t.path) + 7  # the child divisions of the task's top: '330000/' -> '330000/330100/'

@@ -68,8 +68,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     for name in MODULES:
         importlib.import_module(name).init_app(app)
 
-    from office import assets, cli, timing
+    from office import assets, cli, readonly, timing
 
+    readonly.init_app(app)
     cli.init_app(app)
     assets.init_app(app)
     timing.init_app(app)
