@@ -188,6 +188,60 @@ class RssSampler:
         self._thread.join(5)
 
 
+class CpuSplit:
+    """Where the machine's CPU went during one wrk run: the server's processes (a gunicorn master
+    and its workers, every thread), PostgreSQL's processes, and the rest (wrk, other load), from
+    /proc; ``per_request`` divides each by the requests served."""
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, master: int):
+        self.master = master
+
+    @classmethod
+    def _ticks(cls, pid: int) -> int:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            return 0
+
+    @staticmethod
+    def _postgres() -> list[int]:
+        out = []
+        for d in Path("/proc").iterdir():
+            if d.name.isdigit():
+                try:
+                    if (d / "comm").read_text().strip() in ("postgres", "postmaster"):
+                        out.append(int(d.name))
+                except OSError:
+                    pass
+        return out
+
+    @staticmethod
+    def _machine() -> int:
+        first = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        return sum(int(x) for x in first[:3]) + sum(int(x) for x in first[5:8])  # user nice system irq softirq steal
+
+    def _read(self) -> dict:
+        server = [self.master, *worker_pids(self.master)]
+        return {"server": sum(self._ticks(p) for p in server), "postgres": sum(self._ticks(p) for p in self._postgres()),
+                "machine": self._machine()}
+
+    def __enter__(self):
+        self.before = self._read()
+        return self
+
+    def __exit__(self, *exc):
+        after = self._read()
+        self.ticks = {k: after[k] - self.before[k] for k in after}
+
+    def per_request(self, requests: int) -> dict:
+        ms = {k: v / self.TICK * 1000 / max(requests, 1) for k, v in self.ticks.items()}
+        return {"server_ms": round(ms["server"], 2), "postgres_ms": round(ms["postgres"], 2),
+                "other_ms": round(max(ms["machine"] - ms["server"] - ms["postgres"], 0), 2)}
+
+
 # --- login and pages ------------------------------------------------------------------------
 
 
@@ -366,10 +420,13 @@ def measure(manifest: dict, seconds: int = 30, *, connections: int = CONNECTIONS
             # Warm both (first requests compile templates and fill pools), then measure.
             run_wrk(app_url + page.path, 2, script, cookie, connections)
             run_wrk(floor_url + floor_path, 2, script, connections=connections)
-            with RssSampler(app_proc.pid) as rss:
+            with RssSampler(app_proc.pid) as rss, CpuSplit(app_proc.pid) as split:
                 app = run_wrk(app_url + page.path, seconds, script, cookie, connections)
+            app["machine"] = split.per_request(app["requests"])
             peak_kib = max(peak_kib, rss.peak_kib)
-            floor = run_wrk(floor_url + floor_path, seconds, script, connections=connections)
+            with CpuSplit(floor_proc.pid) as split:
+                floor = run_wrk(floor_url + floor_path, seconds, script, connections=connections)
+            floor["machine"] = split.per_request(floor["requests"])
             for label, res in (("page", app), ("floor", floor)):
                 if res["non_2xx"] or res["socket_errors"]:
                     raise LoadError(f"{page.name} {label}: {res['non_2xx']} non-2xx responses {res['statuses']}, "
@@ -393,6 +450,16 @@ def table(result: dict) -> str:
                      f"| {a['rps']:.0f} | {a['p50_ms']:.1f} | {a['p95_ms']:.1f} | {f['cpu_ms']} | {f['queries']} "
                      f"| {f['rps']:.0f} | {f['p95_ms']:.1f} | {r['throughput_ratio']:.0%} | {r['p95_factor']:.2f}x "
                      f"| {'met' if r['meets_target'] else '**missed**'} |")
+    split = [(n, r) for n, r in result["pages"].items() if "machine" in r["page"]]
+    if split:
+        lines += ["", "The machine's CPU per request during the same runs (ms; the server's processes with every "
+                  "thread, PostgreSQL's processes, the rest: wrk and other load):", "",
+                  "| page | server | PostgreSQL | rest | floor server | floor PostgreSQL | floor rest |",
+                  "|---|---|---|---|---|---|---|"]
+        for name, r in split:
+            a, f = r["page"]["machine"], r["floor"]["machine"]
+            lines.append(f"| {name} | {a['server_ms']} | {a['postgres_ms']} | {a['other_ms']} | {f['server_ms']} "
+                         f"| {f['postgres_ms']} | {f['other_ms']} |")
     lines.append(f"\nCPU ms and queries are per request, server side (the serving thread's CPU time). Peak RSS "
                  f"of a web worker under load: {result['web_worker_peak_rss_mib']} MiB (gunicorn {result['gunicorn']}; "
                  f"wrk {result['wrk']}, {result['seconds']} s per run; load average after the run "
