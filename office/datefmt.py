@@ -82,18 +82,32 @@ def _numeric(fmt: str) -> list | None:
     return out
 
 
+# The fields a str.format template reads off the datetime itself; the others are computed first.
+_ATTRIBUTE = {"y": "year", "M": "month", "d": "day", "H": "hour", "m": "minute", "s": "second"}
+_DERIVED = {"yy": lambda v: v.year % 100, "h": _FIELD["h"], "K": _FIELD["K"], "k": _FIELD["k"]}
+
+
 def _compiled(parts: list) -> Callable[[datetime], str]:
-    """A function writing ``parts`` (literal text and numeric fields) for a local datetime."""
-    pieces: list[Callable[[datetime], str]] = []
+    """A function writing ``parts`` (literal text and numeric fields) for a local datetime: one
+    ``str.format`` template ("{0.year:01d}/{0.month:01d}/{0.day:01d} {0.hour:02d}:..."), so a
+    value is written by one call in C."""
+    template, derived = [], {}
     for p in parts:
         if isinstance(p, str):
-            if p:
-                pieces.append(lambda v, text=p: text)
-        elif p == ("y", 2):
-            pieces.append(lambda v: f"{v.year:02d}"[-2:])
+            template.append(p.replace("{", "{{").replace("}", "}}"))
+            continue
+        letter, width = p
+        key = "yy" if p == ("y", 2) else letter
+        if key in _DERIVED:
+            derived[key] = _DERIVED[key]
+            template.append(f"{{{key}:0{width}d}}")
         else:
-            pieces.append(lambda v, get=_FIELD[p[0]], width=p[1]: f"{get(v):0{width}d}")
-    return lambda v: "".join(piece(v) for piece in pieces)
+            template.append(f"{{0.{_ATTRIBUTE[letter]}:0{width}d}}")
+    write = "".join(template).format
+    if not derived:
+        return write
+    fields = tuple(derived.items())
+    return lambda v: write(v, **{k: f(v) for k, f in fields})
 
 
 @lru_cache(maxsize=64)
