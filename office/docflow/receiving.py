@@ -236,6 +236,18 @@ def incoming(actor: Actor, *, state: str | None = None, limit: int = 200, offset
                               .limit(limit).offset(offset)).all()
 
 
+def incoming_lines(actor: Actor, *, state: str | None = None, limit: int = 200, offset: int = 0):
+    """``incoming`` as the list page shows it: per receipt only its id, state, delivery and due
+    dates and the document's number, title and urgency (plain rows, no records to build)."""
+    if actor.unit_id is None:
+        return []
+    q = select(Receipt.id, Receipt.state, Receipt.delivered_at, Receipt.due_at, Document.doc_number,
+               Document.title, Document.urgency).join(Document, Document.id == Receipt.document_id) \
+        .where(*_incoming_where(actor, state))
+    return db.session.execute(q.order_by(Receipt.delivered_at.desc(), Receipt.id.desc())
+                              .limit(limit).offset(offset)).all()
+
+
 def incoming_count(actor: Actor, *, state: str | None = None) -> int:
     """How many receipts ``incoming`` lists in all."""
     if actor.unit_id is None:

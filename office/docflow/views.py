@@ -68,7 +68,7 @@ def incoming():
     actor = current_actor()
     state = request.args.get("state", "open")
     p = paging(receiving.incoming_count(actor, state=state or None))
-    rows = receiving.incoming(actor, state=state or None, limit=p.size, offset=p.offset)
+    rows = receiving.incoming_lines(actor, state=state or None, limit=p.size, offset=p.offset)
     return render_template("docflow/incoming.html", rows=rows, state=state, paging=p)
 
 
