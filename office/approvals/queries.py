@@ -4,10 +4,15 @@ request page."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from typing import NamedTuple
 
 from flask_babel import gettext as _
 from sqlalchemy import String, cast, exists, func, or_, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased, contains_eager
+from sqlalchemy.sql.functions import FunctionElement
 
 from office.actor import Actor
 from office.approvals import engine, subjects
@@ -15,19 +20,26 @@ from office.approvals.models import (
     ApprovalAction,
     ApprovalRequest,
     CarbonCopy,
+    FlowVersion,
     RequestState,
     Task,
     TaskState,
 )
-from office.auth.service import principals_of
+from office.auth.models import User
+from office.auth.service import principal_ids
 from office.errors import NotFound
 from office.extensions import db
+from office.org.models import Unit
+from office.timeutil import utcnow
 
 
 def _mine(actor: Actor):
-    ids = [actor.user_id] + [p.id for p in principals_of(actor.user_id)] if actor.user_id else []
+    """His tasks, tasks on behalf of someone, and the tasks of the leaders he acts for today (their
+    ids read first, as literal values: the statement keeps its index plan)."""
+    ids = list(db.session.execute(principal_ids(actor.user_id, utcnow().date())).scalars()) \
+        if actor.user_id else []
     return or_(Task.assignee_id == actor.user_id, Task.on_behalf_of_id == actor.user_id,
-               Task.assignee_id.in_(ids[1:]) if len(ids) > 1 else Task.id.is_(None))
+               Task.assignee_id.in_(ids) if ids else Task.id.is_(None))
 
 
 def _open(actor: Actor) -> list:
@@ -53,21 +65,80 @@ def todo_tasks(actor: Actor, limit: int = 200, offset: int = 0) -> list[Task]:
         .order_by(*_TODO_ORDER).limit(limit).offset(offset)).scalars())
 
 
-def list_rows(tasks: list[Task]) -> list[dict]:
-    """A to-do or done list's rows: each task with its request, its subject's summary line and the
-    name of its step (each flow version's definition read once, not once per row)."""
-    lines = subjects.summaries_of([(t.request.subject_type, t.request.subject_id) for t in tasks])
-    nodes: dict[int, list] = {}
+class StepName(FunctionElement):
+    """``StepName(definition, index)``: the name of node ``index`` of a flow definition held as JSON
+    text, read by the database ('' when the index is out of range), so that a list of tasks need not
+    load the definitions."""
 
-    def step(t: Task) -> str:
-        # keyed by the column: the relationship is resolved once per version, not once per row
-        found = nodes.get(t.request.flow_version_id)
-        if found is None:
-            found = nodes[t.request.flow_version_id] = t.request.flow_version.nodes
-        return found[t.node_index]["name"] if 0 <= t.node_index < len(found) else ""
+    type = String()
+    inherit_cache = True
 
-    return [{"task": t, "req": t.request, "step": step(t),
-             "summary": lines[(t.request.subject_type, str(t.request.subject_id))]} for t in tasks]
+
+def _args(element, compiler, **kw):
+    definition, index = element.clauses.clauses
+    return compiler.process(definition, **kw), compiler.process(index, **kw)
+
+
+@compiles(StepName)
+def _step_name(element, compiler, **kw):
+    d, i = _args(element, compiler, **kw)
+    return f"CASE WHEN {i} >= 0 THEN coalesce(json_extract({d}, '$.nodes[' || {i} || '].name'), '') ELSE '' END"
+
+
+@compiles(StepName, "postgresql")
+def _step_name_pg(element, compiler, **kw):
+    d, i = _args(element, compiler, **kw)
+    return f"CASE WHEN {i} >= 0 THEN coalesce(CAST({d} AS JSON) -> 'nodes' -> {i} ->> 'name', '') ELSE '' END"
+
+
+class Line(NamedTuple):
+    """One row of the to-do or done list, as plain values."""
+
+    task_id: int
+    request_id: int
+    title: str
+    requester: str
+    unit: str
+    step: str
+    due_at: datetime | None
+    state: str
+    opinion: str | None
+    subject_type: str
+    subject_id: str
+    summary: str = ""
+
+
+@cache
+def _lines_select():
+    """The columns and joins of a list row, built once (the conditions are added per list)."""
+    requester = aliased(User)
+    return select(Task.id, ApprovalRequest.id, ApprovalRequest.title, requester.name, Unit.name,
+                  StepName(FlowVersion.definition_json, Task.node_index), Task.due_at, Task.state, Task.opinion,
+                  ApprovalRequest.subject_type, ApprovalRequest.subject_id) \
+        .join(ApprovalRequest, ApprovalRequest.id == Task.request_id) \
+        .join(requester, requester.id == ApprovalRequest.requester_id) \
+        .join(Unit, Unit.id == ApprovalRequest.unit_id) \
+        .join(FlowVersion, FlowVersion.id == ApprovalRequest.flow_version_id)
+
+
+def _lines(where, order, limit: int, offset: int = 0) -> list[Line]:
+    """The list rows of the tasks matching ``where``: one statement for the task, its request,
+    requester, unit and step name, and one per subject type for the summary lines."""
+    rows = db.session.execute(_lines_select().where(*where).order_by(*order).limit(limit).offset(offset)).all()
+    summaries = subjects.summaries_of([(r[9], r[10]) for r in rows])
+    return [Line(*r[:9], r[9], r[10], summaries.get((r[9], str(r[10])), "")) for r in rows]
+
+
+def todo_lines(actor: Actor, limit: int = 200, offset: int = 0) -> list[Line]:
+    """``todo_tasks`` as list rows, in the same order."""
+    if actor.user_id is None:
+        return []
+    return _lines(_open(actor), _TODO_ORDER, limit, offset)
+
+
+def done_lines(actor: Actor, limit: int = 200) -> list[Line]:
+    """``done_tasks`` as list rows, in the same order."""
+    return _lines([Task.decided_by_id == actor.user_id], (Task.decided_at.desc(), Task.id.desc()), limit)
 
 
 def todo_count(actor: Actor) -> int:
@@ -96,8 +167,10 @@ def copied_to_me(actor: Actor, limit: int = 200) -> list[CarbonCopy]:
         .limit(limit)).scalars())
 
 
-def get_request(actor: Actor, request_id: int) -> ApprovalRequest:
-    req = db.session.get(ApprovalRequest, request_id)
+def get_request(actor: Actor, request_id: int, options: tuple = ()) -> ApprovalRequest:
+    """A request the actor may see (404 otherwise); ``options``: loader options (what the caller
+    shows of it, loaded with it)."""
+    req = db.session.get(ApprovalRequest, request_id, options=options)
     if req is None or not engine.can_view(actor, req):
         raise NotFound(_("No such approval request."))
     return req
@@ -150,13 +223,17 @@ class Allowed:
     return_targets: list[tuple[int, str]] = field(default_factory=list)
 
 
-def allowed(actor: Actor, req: ApprovalRequest) -> Allowed:
+def allowed(actor: Actor, req: ApprovalRequest, tasks: list[Task] | None = None) -> Allowed:
+    """What the actor may do on the request; ``tasks``: every task of the request, as
+    ``request_tasks`` read them already (else its open tasks are read)."""
     a = Allowed()
     if actor.user_id is None:
         return a
     if req.state == RequestState.RUNNING and actor.user_id not in subjects.excluded_of(req):
-        for t in db.session.execute(select(Task).where(Task.request_id == req.id, Task.state == TaskState.OPEN)
-                                    .order_by(Task.id)).scalars():
+        open_tasks = sorted((t for t in tasks if t.state == TaskState.OPEN), key=lambda t: t.id) \
+            if tasks is not None else db.session.execute(
+                select(Task).where(Task.request_id == req.id, Task.state == TaskState.OPEN).order_by(Task.id)).scalars()
+        for t in open_tasks:
             ok, behalf = engine.acting_for(actor, t)
             if ok:
                 a.task, a.on_behalf_of_id = t, behalf

@@ -9,10 +9,11 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from office import storage
 from office.approvals import engine, flows, queries, sheet, signatures, standalone, subjects
-from office.approvals.models import ApprovalAction, ApprovalRequest, Signature, Task
+from office.approvals.models import ApprovalAction, ApprovalRequest, FlowVersion, Signature, Task
 from office.auth.models import User
 from office.errors import NotFound, ValidationError
 from office.extensions import db
@@ -61,14 +62,14 @@ def todo():
     actor = current_actor()
     p = paging(queries.todo_count(actor))
     return render_template("approvals/list.html", tab="todo", paging=p,
-                           rows=queries.list_rows(queries.todo_tasks(actor, p.size, p.offset)))
+                           rows=queries.todo_lines(actor, p.size, p.offset))
 
 
 @bp.get("/done")
 @login_required
 def done():
     actor = current_actor()
-    return render_template("approvals/list.html", tab="done", rows=queries.list_rows(queries.done_tasks(actor)))
+    return render_template("approvals/list.html", tab="done", rows=queries.done_lines(actor))
 
 
 @bp.get("/mine")
@@ -100,18 +101,22 @@ def _users_by_id(ids) -> dict[int, User]:
     return {u.id: u for u in db.session.execute(select(User).where(User.id.in_(ids))).scalars()}
 
 
+# What the request page shows of a request: its flow version and flow, read with it.
+_SHOWN = (joinedload(ApprovalRequest.flow_version).joinedload(FlowVersion.flow),)
+
+
 @bp.get("/<int:request_id>")
 @login_required
 def show(request_id: int):
     actor = current_actor()
-    req = queries.get_request(actor, request_id)
+    req = queries.get_request(actor, request_id, options=_SHOWN)
     actions = queries.timeline(req)
     tasks = queries.request_tasks(req)
     people = _users_by_id([t.assignee_id for t in tasks] + [t.on_behalf_of_id for t in tasks] + [req.requester_id])
     item = standalone.get_item(req.subject_id) if req.subject_type == standalone.SUBJECT else None
     return render_template(
         "approvals/request.html", req=req, actions=actions, tasks=tasks, people=people,
-        nodes=req.flow_version.nodes, flow=req.flow_version.flow, allowed=queries.allowed(actor, req),
+        nodes=req.flow_version.nodes, flow=req.flow_version.flow, allowed=queries.allowed(actor, req, tasks),
         summary=queries.summary(req), subject_url=queries.subject_url(req), item=item,
         attachments=standalone.attachments_of(item), accept=storage.ACCEPT,
         may_edit_attachments=(item is not None and req.state == "returned" and req.requester_id == actor.user_id),

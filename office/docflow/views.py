@@ -196,7 +196,7 @@ def _show(doc_id: int, *, failed: str = "", form=None, status: int = 200):
         b = request.args.get("b", type=int) or revs[-1].number
         diff = df.diff(doc, a, b)
     issuer = any(acts_for(actor, i.unit) for i in doc.issuers)
-    tree = df.status_tree(actor, doc.id) if doc.state in (DocState.DISTRIBUTED, DocState.ARCHIVED) else None
+    tree = df.status_tree(actor, doc.id, doc) if doc.state in (DocState.DISTRIBUTED, DocState.ARCHIVED) else None
     signoff_task = signoff.open_task(actor, doc.signoff_request_id) if doc.state == DocState.SIGNOFF else None
     return render_template("docflow/show.html", doc=doc, events=events, revs=revs, diff=diff, issuer=issuer,
                            tree=tree, doc_types=DOC_TYPES, urgencies=URGENCIES, signoff_task=signoff_task,
