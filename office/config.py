@@ -124,14 +124,15 @@ def load_config(overrides: dict | None = None) -> dict:
             cfg[key] = parse(os.environ[env_name])
     if overrides:
         cfg.update(overrides)
-    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") and "pool_size" not in cfg["SQLALCHEMY_ENGINE_OPTIONS"]:
+    postgres = cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+    if postgres and "pool_size" not in cfg["SQLALCHEMY_ENGINE_OPTIONS"]:
         # Each serving thread keeps a connection of its own: with fewer pooled connections than
         # threads (SQLAlchemy's default is 5), the extra ones are opened and closed on every
         # request under load (a new PostgreSQL backend each, its prepared statements lost).
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {**cfg["SQLALCHEMY_ENGINE_OPTIONS"],
                                             "pool_size": _int("OFFICE_DB_POOL_SIZE", 10),
                                             "max_overflow": _int("OFFICE_DB_MAX_OVERFLOW", 10)}
-    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") and not _bool("OFFICE_PG_JIT", False):
+    if postgres and not _bool("OFFICE_PG_JIT", False):
         # PostgreSQL's JIT compiles queries whose estimated cost is high (a search over every
         # document, a province roll-up): 50 ms to 2 s of compiling for queries that run in 20 ms.
         engine = dict(cfg["SQLALCHEMY_ENGINE_OPTIONS"])

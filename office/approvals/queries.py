@@ -74,21 +74,17 @@ class StepName(FunctionElement):
     inherit_cache = True
 
 
-def _args(element, compiler, **kw):
-    definition, index = element.clauses.clauses
-    return compiler.process(definition, **kw), compiler.process(index, **kw)
+# The node's name in each dialect's JSON syntax ({d}: the definition, {i}: the index).
+_NODE_NAME = {"sqlite": "json_extract({d}, '$.nodes[' || {i} || '].name')",
+              "postgresql": "CAST({d} AS JSON) -> 'nodes' -> {i} ->> 'name'"}
 
 
-@compiles(StepName)
-def _step_name(element, compiler, **kw):
-    d, i = _args(element, compiler, **kw)
-    return f"CASE WHEN {i} >= 0 THEN coalesce(json_extract({d}, '$.nodes[' || {i} || '].name'), '') ELSE '' END"
-
-
+@compiles(StepName, "sqlite")
 @compiles(StepName, "postgresql")
-def _step_name_pg(element, compiler, **kw):
-    d, i = _args(element, compiler, **kw)
-    return f"CASE WHEN {i} >= 0 THEN coalesce(CAST({d} AS JSON) -> 'nodes' -> {i} ->> 'name', '') ELSE '' END"
+def _step_name(element, compiler, **kw):
+    d, i = (compiler.process(c, **kw) for c in element.clauses.clauses)
+    name = _NODE_NAME[compiler.dialect.name].format(d=d, i=i)
+    return f"CASE WHEN {i} >= 0 THEN coalesce({name}, '') ELSE '' END"
 
 
 class Line(NamedTuple):
@@ -126,7 +122,7 @@ def _lines(where, order, limit: int, offset: int = 0) -> list[Line]:
     requester, unit and step name, and one per subject type for the summary lines."""
     rows = db.session.execute(_lines_select().where(*where).order_by(*order).limit(limit).offset(offset)).all()
     summaries = subjects.summaries_of([(r[9], r[10]) for r in rows])
-    return [Line(*r[:9], r[9], r[10], summaries.get((r[9], str(r[10])), "")) for r in rows]
+    return [Line(*r, summaries.get((r.subject_type, str(r.subject_id)), "")) for r in rows]
 
 
 def todo_lines(actor: Actor, limit: int = 200, offset: int = 0) -> list[Line]:

@@ -145,8 +145,7 @@ def _counts(rs) -> dict:
 def status_tree(actor: Actor, doc_id: int, doc: Document | None = None) -> dict:
     """The receipts of a document and of every forward of it, as a tree with counts per node and level.
     ``doc``: the document as ``get_document(actor, doc_id)`` gave it already (not read again)."""
-    if doc is None or doc.id != doc_id:
-        doc = get_document(actor, doc_id)
+    doc = doc if doc is not None else get_document(actor, doc_id)
     receipts = _tree_receipts(actor, doc)
     units = {u.id: u for u in db.session.execute(
         select(Unit).where(Unit.id.in_({r.unit_id for r in receipts}))).scalars()} if receipts else {}

@@ -291,7 +291,7 @@ def download(doc_id: int, att_id: int):
 def tree(doc_id: int):
     actor = current_actor()
     doc = df.get_document(actor, doc_id)
-    return render_template("docflow/tree.html", doc=doc, tree=df.status_tree(actor, doc_id))
+    return render_template("docflow/tree.html", doc=doc, tree=df.status_tree(actor, doc_id, doc))
 
 
 @bp.get("/receipts/<int:receipt_id>")
