@@ -1,9 +1,13 @@
-"""The floors of the main pages: a bare Flask app (no app factory, no login, no session, no
-templates) whose routes each run the few SQL statements a hand-written page needs for the rows the
-application's page shows, and answer with the same number of bytes (``?bytes=N``, the page's size,
+"""The floors of the main pages: a bare Flask app (no app factory, no Flask-Login, no cookie
+session, no templates) whose routes each run the few SQL statements a hand-written page needs for
+the rows the application's page shows, and answer with the same number of bytes (``?bytes=N``, the page's size,
 measured by the harness; the rows come first, the rest is padding).
 
     FLOOR_DATABASE_URL=postgresql://... FLOOR_CLERK='{"units": [12, 13], ...}' gunicorn -w 2 bench.floor_app:app
+
+Every route first reads who is asking (``IDENTITY``: the session by its token, with the person's
+posts, roles and unread count), as every page of the application does: a page cannot show its rows
+before it knows whose they are. The token is the busy clerk's latest live session.
 
 ``FLOOR_CLERK`` describes the busy clerk, looked up once by ``bench.web_load``: the units whose
 receipts he handles (his own and, for a general office, its government), his user id, unit and
@@ -37,7 +41,9 @@ from bench.floor_sql import (
     FILL_ELEMENTS,
     FILL_SUBMISSION,
     FILL_VALUES,
+    IDENTITY,
     INCOMING,
+    LIVE_TOKEN,
     NOTIFICATIONS,
     OUTGOING,
     REQUEST,
@@ -69,11 +75,26 @@ _local = threading.local()
 
 @contextmanager
 def _reading():
-    """A connection for one page's reads, ended with COMMIT as the application ends a read-only
-    request (office/readonly.py): psycopg keeps its prepared statements across a commit."""
+    """A connection for one page's reads, after reading who is asking, ended with COMMIT as the
+    application ends a read-only request (office/readonly.py): psycopg keeps its prepared
+    statements across a commit."""
     with engine.connect() as conn:
+        _run(conn, IDENTITY, token=_token(conn)).all()
         yield conn
         conn.commit()
+
+
+_TOKEN: list[str] = []
+
+
+def _token(conn) -> str:
+    """The busy clerk's live session token (looked up until there is one, then kept)."""
+    if not _TOKEN:
+        found = conn.execute(LIVE_TOKEN, {"user": PARAMS["user"]}).scalar()
+        if found is None:
+            return ""
+        _TOKEN.append(found)
+    return _TOKEN[0]
 
 
 def _run(conn, query, **extra):

@@ -51,6 +51,23 @@ def inbox(conn, query: tuple):
     return hit[1].run(conn, params)
 
 
+# Who is asking: every page (and so every floor) first reads the signed-in person's session by
+# its token, with his name, his posts (their units and roles: the header lists them and the menu
+# follows the roles) and his unread count (the header's bell). One statement, as the application's.
+IDENTITY = text("""
+SELECT s.id, s.post_id, s.last_seen_at, s.ended_at, s.second_factor_at, a.id AS user_id, a.name, a.active,
+       a.second_factor, p.id AS post, p.title, u.name AS unit, r.role,
+       (SELECT COUNT(*) FROM notification n WHERE n.user_id = a.id AND n.read_at IS NULL) AS unread
+FROM user_session s JOIN user_account a ON a.id = s.user_id
+LEFT JOIN post p ON p.user_id = a.id LEFT JOIN unit u ON u.id = p.unit_id
+LEFT JOIN post_role r ON r.post_id = p.id
+WHERE s.token_hash = :token ORDER BY p.id""")
+
+# The token of the clerk's latest live session (the harness signs in to the application first).
+LIVE_TOKEN = text("SELECT token_hash FROM user_session WHERE user_id = :user AND ended_at IS NULL "
+                  "ORDER BY id DESC LIMIT 1")
+
+
 # The workbench's cards beside the inbox's counts: open incoming receipts of the unit, unread
 # notifications.
 CARD_COUNTS = text("""SELECT
@@ -64,13 +81,15 @@ SELECT '/documents/receipts/' || r.id, d.title, r.due_at FROM doc_receipt r JOIN
 WHERE r.unit_id = ANY(:units) AND r.state IN ('delivered', 'signed', 'registered', 'handling')
 ORDER BY r.delivered_at DESC, r.id DESC LIMIT :page_size""")
 
-# Outgoing: the unit's documents, last changed first, with their issuers' names.
+# Outgoing: the documents of the organs the clerk works for (his unit and, for a general office,
+# its government), last changed first, with their issuers' names.
 OUTGOING = text("""
 SELECT d.id, d.title, d.doc_number, d.doc_type, d.state,
        (SELECT string_agg(u.name, '、' ORDER BY i2.position) FROM doc_issuer i2 JOIN unit u ON u.id = i2.unit_id
         WHERE i2.document_id = d.id) AS issuers
-FROM doc_document d JOIN doc_issuer i ON i.document_id = d.id
-WHERE i.unit_id = :unit ORDER BY d.updated_at DESC, d.id DESC LIMIT :page_size""")
+FROM doc_document d
+WHERE d.id IN (SELECT i.document_id FROM doc_issuer i WHERE i.unit_id = ANY(:units))
+ORDER BY d.updated_at DESC, d.id DESC LIMIT :page_size""")
 
 # The approvals to-do: open tasks of the clerk, soonest due first, with requester, unit and step.
 APPROVALS = text("""

@@ -14,17 +14,28 @@ from office.auth.service import delegate_for
 from office.errors import Conflict, NotFound, PermissionDenied
 from office.extensions import db, session_memo
 
+_PARTICIPANT = "approvals.participant"
+
 
 def is_participant(user_id: int, req: ApprovalRequest) -> bool:
     """The user asked for, decides on or was copied on the request. A request page asks this a few
     times (may he see it, comment, copy); it is read once until the session writes or ends."""
     if req.requester_id == user_id:
         return True
-    memo = session_memo("approvals.participant")
+    memo = session_memo(_PARTICIPANT)
     key = (user_id, req.id)
     if key not in memo:
         memo[key] = _is_participant(user_id, req)
     return memo[key]
+
+
+def note_participants(req: ApprovalRequest, tasks: list[Task]) -> None:
+    """The request's tasks have been read: their assignees (and those they act for) take part."""
+    memo = session_memo(_PARTICIPANT)
+    for t in tasks:
+        for uid in (t.assignee_id, t.on_behalf_of_id):
+            if uid is not None:
+                memo[(uid, req.id)] = True
 
 
 def _is_participant(user_id: int, req: ApprovalRequest) -> bool:

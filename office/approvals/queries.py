@@ -15,7 +15,7 @@ from sqlalchemy.orm import aliased, contains_eager
 from sqlalchemy.sql.functions import FunctionElement
 
 from office.actor import Actor
-from office.approvals import engine, subjects
+from office.approvals import access, engine, subjects
 from office.approvals.models import (
     ApprovalAction,
     ApprovalRequest,
@@ -203,8 +203,25 @@ def timeline(req: ApprovalRequest) -> list[ApprovalAction]:
 
 
 def request_tasks(req: ApprovalRequest) -> list[Task]:
-    return list(db.session.execute(select(Task).where(Task.request_id == req.id)
-                                   .order_by(Task.entry_no, Task.seq, Task.id)).scalars())
+    """Every task of the request in its order. Whoever is assigned one (or has it on his behalf)
+    takes part in the request: that is noted for the rest of the request's reads
+    (``access.is_participant``), so a page that reads the tasks first needs no separate check."""
+    tasks = list(db.session.execute(select(Task).where(Task.request_id == req.id)
+                                    .order_by(Task.entry_no, Task.seq, Task.id)).scalars())
+    access.note_participants(req, tasks)
+    return tasks
+
+
+def shown_request(actor: Actor, request_id: int, options: tuple = ()) -> tuple[ApprovalRequest, list[Task]]:
+    """``get_request`` with its tasks, read before the check (which then needs no query of its own
+    when the actor holds one of them). Nothing is shown when the check fails: 404 as there."""
+    req = db.session.get(ApprovalRequest, request_id, options=options)
+    if req is None:
+        raise NotFound(_("No such approval request."))
+    tasks = request_tasks(req)
+    if not engine.can_view(actor, req):
+        raise NotFound(_("No such approval request."))
+    return req, tasks
 
 
 @dataclass

@@ -70,25 +70,25 @@ def cc():
 # --- the request page ----------------------------------------------------------------------------
 
 
-def _users_by_id(ids) -> dict[int, User]:
+def _names_by_id(ids) -> dict:
+    """The people a request page names, by id: each as a row with his id and name."""
     ids = {i for i in ids if i}
     if not ids:
         return {}
-    return {u.id: u for u in db.session.execute(select(User).where(User.id.in_(ids))).scalars()}
+    return {u.id: u for u in db.session.execute(select(User.id, User.name).where(User.id.in_(ids)))}
 
 
-# What the request page shows of a request: its flow version and flow, read with it.
-_SHOWN = (joinedload(ApprovalRequest.flow_version).joinedload(FlowVersion.flow),)
+# What the request page shows of a request: its flow version and flow and its unit, read with it.
+_SHOWN = (joinedload(ApprovalRequest.flow_version).joinedload(FlowVersion.flow), joinedload(ApprovalRequest.unit))
 
 
 @bp.get("/<int:request_id>")
 @login_required
 def show(request_id: int):
     actor = current_actor()
-    req = queries.get_request(actor, request_id, options=_SHOWN)
+    req, tasks = queries.shown_request(actor, request_id, options=_SHOWN)
     actions = queries.timeline(req)
-    tasks = queries.request_tasks(req)
-    people = _users_by_id([t.assignee_id for t in tasks] + [t.on_behalf_of_id for t in tasks] + [req.requester_id])
+    people = _names_by_id([t.assignee_id for t in tasks] + [t.on_behalf_of_id for t in tasks] + [req.requester_id])
     item = standalone.get_item(req.subject_id) if req.subject_type == standalone.SUBJECT else None
     return render_template(
         "approvals/request.html", req=req, actions=actions, tasks=tasks, people=people,

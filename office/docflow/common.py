@@ -106,6 +106,13 @@ def acting_unit_ids(actor: Actor) -> list[int]:
     return ids
 
 
+def acting_units(actor: Actor) -> list[int]:
+    """``acting_unit_ids``, read once per request (a list and its count both need it)."""
+    from office.web import per_actor
+
+    return per_actor("docflow_units", actor, lambda: acting_unit_ids(actor))
+
+
 def visible_clause(actor: Actor):
     """Documents the actor may see: issued in his subtree, or received (also by forwarding) there."""
     if actor.is_system:

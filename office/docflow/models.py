@@ -117,6 +117,11 @@ class Document(db.Model):
         back_populates="document", order_by="Attachment.position", cascade="all, delete-orphan")
 
     @property
+    def issuer_names(self) -> str:
+        """The issuing organs in their order, joined by 、 (as document lists show them)."""
+        return "、".join(i.unit.name for i in self.issuers)
+
+    @property
     def is_joint(self) -> bool:
         return len(self.issuers) > 1
 

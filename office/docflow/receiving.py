@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import defer
 
 from office.actor import Actor
-from office.docflow.common import acting_unit_ids, acts_for, check_version, commit, get_receipt, log
+from office.docflow.common import acting_units, acts_for, check_version, commit, get_receipt, log
 from office.docflow.models import Document, HandlingStep, Receipt, ReceiptState
 from office.errors import Conflict, PermissionDenied, ValidationError
 from office.extensions import db
@@ -209,15 +209,8 @@ def steps(receipt: Receipt) -> list[HandlingStep]:
 # --- lists -------------------------------------------------------------------------------------
 
 
-def _acting_units(actor: Actor) -> list[int]:
-    """``acting_unit_ids``, read once per request (the list and its count both need it)."""
-    from office.web import per_actor
-
-    return per_actor("docflow_units", actor, lambda: acting_unit_ids(actor))
-
-
 def _incoming_where(actor: Actor, state: str | None) -> list:
-    where = [Receipt.unit_id.in_(_acting_units(actor)), Receipt.state != ReceiptState.RECALLED]
+    where = [Receipt.unit_id.in_(acting_units(actor)), Receipt.state != ReceiptState.RECALLED]
     if state == "open":
         where.append(Receipt.state.in_(ReceiptState.OPEN))
     elif state:

@@ -15,6 +15,7 @@ from office.docflow.drafting import (  # noqa: F401
     check_routing,
     create_draft,
     diff,
+    revision_numbers,
     revisions,
     update_draft,
 )
@@ -51,4 +52,4 @@ from office.docflow.receiving import (  # noqa: F401
     sign_for,
     steps,
 )
-from office.docflow.search import search  # noqa: F401
+from office.docflow.search import search, unit_document_count, unit_documents  # noqa: F401

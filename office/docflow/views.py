@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
-from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from office.auth.scope import path_in_scope
 from office.docflow import handoff, receiving, signoff
@@ -75,21 +75,10 @@ def incoming():
 @bp.get("/outgoing")
 @login_required
 def outgoing():
-    """The unit's documents, last changed first, 50 a page; each row's issuers come in one query
-    for the page, the bodies are not read."""
+    """The documents of the organs the actor works for, last changed first, 50 a page."""
     actor = current_actor()
-    rows, p = [], paging(0)
-    if actor.unit_id:
-        mine = select(DocumentIssuer.document_id).where(DocumentIssuer.unit_id == actor.unit_id)
-        p = paging(db.session.execute(select(func.count()).select_from(mine.distinct().subquery())).scalar_one())
-        rows = db.session.execute(
-            select(Document).where(Document.id.in_(mine))
-            .options(defer(Document.body), defer(Document.search_tokens),
-                     selectinload(Document.issuers).joinedload(DocumentIssuer.unit))
-            .order_by(Document.updated_at.desc(), Document.id.desc()).limit(p.size).offset(p.offset)
-        ).scalars().all()
-        if not rows and p.total == 0:
-            rows = [d for d in df.search(actor, "", limit=200) if any(acts_for(actor, i.unit) for i in d.issuers)]
+    p = paging(df.unit_document_count(actor))
+    rows = df.unit_documents(actor, limit=p.size, offset=p.offset) if p.total else []
     return render_template("docflow/outgoing.html", rows=rows, paging=p)
 
 
@@ -187,13 +176,14 @@ def _show(doc_id: int, *, failed: str = "", form=None, status: int = 200):
     """The document page; after a refused action, with the form the person filled in kept."""
     actor = current_actor()
     doc = df.get_document(actor, doc_id, options=_SHOWN)
-    events = db.session.execute(select(DocEvent).where(DocEvent.document_id == doc.id)
-                                .order_by(DocEvent.id)).scalars().all()
-    revs = df.revisions(doc)
+    events = db.session.execute(select(DocEvent.action, DocEvent.created_at, DocEvent.unit_name, DocEvent.actor_name,
+                                       DocEvent.detail).where(DocEvent.document_id == doc.id)
+                                .order_by(DocEvent.id)).all()
+    revs = df.revision_numbers(doc)
     diff = []
     if len(revs) > 1:
-        a = request.args.get("a", type=int) or revs[-2].number
-        b = request.args.get("b", type=int) or revs[-1].number
+        a = request.args.get("a", type=int) or revs[-2]
+        b = request.args.get("b", type=int) or revs[-1]
         diff = df.diff(doc, a, b)
     issuer = any(acts_for(actor, i.unit) for i in doc.issuers)
     tree = df.status_tree(actor, doc.id, doc) if doc.state in (DocState.DISTRIBUTED, DocState.ARCHIVED) else None

@@ -152,3 +152,31 @@ def test_assigning_a_receipt_to_a_list_of_people_is_a_message_and_changes_nothin
     assert "one person" in resp.get_json()["error"]
     db.session.expire_all()
     assert db.session.get(Receipt, own.id).state == "signed"
+
+
+def test_outgoing_lists_the_documents_of_the_organs_the_clerk_works_for(client, org):
+    """The county general office drafts for the county government: its outgoing list shows the
+    government's documents and its own, last changed first, each with its issuers in order; a
+    clerk of another county sees none of them."""
+    from office.docflow import service as df
+
+    clerk = org.actor("county_clerk")
+    gov, mz, office = org.unit("330106", "gov"), org.unit("330106", "mz"), org.unit("330106", "office")
+    joint = df.create_draft(clerk, doc_type="通知", title="关于联合开展检查的通知", lead_unit_id=gov.id,
+                            co_issuer_ids=[mz.id], main=["group:township_governments"])
+    own = df.create_draft(clerk, doc_type="通知", title="办公室内部通知", lead_unit_id=office.id,
+                          main=["group:township_governments"])
+    lines = df.unit_documents(clerk)
+    assert [(d.title, d.issuer_names) for d in lines] == [
+        ("办公室内部通知", office.name), ("关于联合开展检查的通知", f"{gov.name}、{mz.name}")]
+    assert df.unit_document_count(clerk) == 2
+    assert [d.id for d in df.unit_documents(clerk, limit=1, offset=1)] == [joint.id]
+    assert df.unit_documents(org.actor("other_county_clerk")) == []
+    login(client, "county_clerk")
+    page = client.get("/documents/outgoing").get_data(as_text=True)
+    assert page.index(f'href="/documents/{own.id}"') < page.index(f'href="/documents/{joint.id}"')
+    assert f"{gov.name}、{mz.name}" in page and "None" not in page
+    client.post("/logout", data={"csrf_token": csrf_from(page)})
+    login(client, "other_county_clerk")
+    other = client.get("/documents/outgoing").get_data(as_text=True)
+    assert "关于联合开展检查的通知" not in other and "办公室内部通知" not in other
