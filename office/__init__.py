@@ -69,7 +69,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         importlib.import_module(name).init_app(app)
 
     from office import assets, cli, readonly, timing
+    from office.audit import service as audit
 
+    audit.install()  # after the modules' own commit hooks: see audit.install
     readonly.init_app(app)
     cli.init_app(app)
     assets.init_app(app)

@@ -8,8 +8,8 @@ every page (0.5-1.7 ms of planning per statement, more than running them).
 
 What counts as a write is decided by the statements sent, not by the ORM's state: any statement
 that is not a SELECT (INSERT, UPDATE, DELETE, SAVEPOINT, LOCK, SET, ...) marks the connection's
-transaction as written, and a written, failed or unflushed transaction still ends with the rollback
-it always had. Nothing that was not already committed is ever committed here.
+transaction as written, and a written, failed or unflushed transaction (audit events waiting for
+the commit included) still ends with the rollback it always had. Nothing that was not already committed is ever committed here.
 """
 
 from __future__ import annotations
@@ -38,8 +38,10 @@ def _forget(conn, *_args) -> None:
 def end_read_only_transaction() -> bool:
     """COMMIT the request's open transaction when it sent only SELECTs and holds no unflushed
     change; True when it did. Otherwise the transaction is left for the usual rollback."""
+    from office.audit.service import has_pending
+
     session = db.session()  # the request's Session (the scoped proxy has no in_transaction)
-    if not session.in_transaction() or session.new or session.dirty or session.deleted:
+    if not session.in_transaction() or session.new or session.dirty or session.deleted or has_pending(session):
         return False
     conn = session.connection()
     if conn.info.get(_WROTE):

@@ -344,3 +344,30 @@ def page_factory(browser):
 @pytest.fixture
 def page(page_factory):
     return page_factory()
+
+
+def run_threads(app, n, work):
+    """Run ``work(i)`` for i in 0..n-1 on n threads that start together, each in its own app
+    context and session; each result, or the exception it raised, by i."""
+    import threading
+
+    barrier = threading.Barrier(n)
+    results: list = [None] * n
+
+    def run(i):
+        with app.app_context():
+            try:
+                barrier.wait(timeout=30)
+                results[i] = work(i)
+            except Exception as exc:  # noqa: BLE001
+                db.session.rollback()
+                results[i] = exc
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return results

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
 from office.actor import Actor
 from office.audit import service as audit
 from office.extensions import db
+from tests.conftest import run_threads
 
 
 def _write(n: int) -> None:
@@ -106,3 +108,66 @@ def test_forged_anchor_is_refused(app):
     f.write_text(json.dumps(body))
     r = audit.verify()
     assert not r.ok and "bad signature" in r.problem
+
+
+def _actions() -> list[str]:
+    from sqlalchemy import select
+
+    from office.audit.models import AuditEvent
+
+    return list(db.session.execute(select(AuditEvent.action).order_by(AuditEvent.seq)).scalars())
+
+
+def test_events_join_the_chain_at_commit_in_the_order_recorded(app):
+    actor = Actor(user_id=7, name="罗静", unit_id=None)
+    audit.record(actor, "first")
+    audit.record(actor, "second")
+    assert _actions() == []  # written with the commit, not before
+    db.session.commit()
+    audit.record(actor, "third")
+    db.session.commit()
+    assert _actions() == ["first", "second", "third"]
+    result = audit.verify()
+    assert result.ok and result.checked == 3
+
+
+def test_a_rolled_back_savepoint_or_transaction_leaves_no_event(app):
+    actor = Actor(user_id=7, name="罗静", unit_id=None)
+    audit.record(actor, "kept")
+    try:
+        with db.session.begin_nested():
+            audit.record(actor, "inside the failed savepoint")
+            raise ValueError("the step failed")
+    except ValueError:
+        pass
+    with db.session.begin_nested():
+        audit.record(actor, "inside a released savepoint")
+    db.session.commit()
+    audit.record(actor, "rolled back")
+    db.session.rollback()
+    db.session.commit()
+    assert _actions() == ["kept", "inside a released savepoint"]
+    assert audit.verify().ok
+
+
+@pytest.mark.postgres
+def test_concurrent_writers_chain_in_commit_order(app):
+    """Twelve threads, each committing transactions of two events at the same moments: every
+    event is written once and the chain verifies."""
+    def work(i: int) -> None:
+        for k in range(5):
+            actor = Actor(user_id=i, name=f"用户{i}", unit_id=None)
+            audit.record(actor, "a", object_id=f"{i}-{k}")
+            audit.record(actor, "b", object_id=f"{i}-{k}")
+            db.session.commit()
+
+    assert run_threads(app, 12, work) == [None] * 12
+    result = audit.verify()
+    assert result.ok and result.checked == 120
+    # The two events of one transaction are neighbours in the chain.
+    from sqlalchemy import select
+
+    from office.audit.models import AuditEvent
+
+    ids = list(db.session.execute(select(AuditEvent.object_id).order_by(AuditEvent.seq)).scalars())
+    assert all(ids[j] == ids[j + 1] for j in range(0, 120, 2))

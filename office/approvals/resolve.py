@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from office.auth.models import User
-from office.auth.service import principal_leader, users_with_role
+from office.auth.service import principal_leader_id, role_holder_ids
 from office.extensions import db
 from office.org import service as org
 from office.org.models import LEVEL_ORDER, Unit
@@ -36,8 +36,7 @@ def _dedupe(ids) -> list[int]:
 
 
 def _leader_id(unit: Unit) -> int | None:
-    u = principal_leader(unit.id)
-    return u.id if u else None
+    return principal_leader_id(unit.id)
 
 
 def resolve(spec: dict, unit: Unit, request=None) -> list[int]:
@@ -54,7 +53,7 @@ def resolve(spec: dict, unit: Unit, request=None) -> list[int]:
         by_name = dict(rows)
         return _dedupe(by_name.get(n) for n in names)
     if kind == "role":
-        return _dedupe(u.id for u, _p in users_with_role(unit.id, spec.get("role", "")))
+        return _dedupe(role_holder_ids(unit.id, spec.get("role", "")))
     if kind == "leader_up":
         chain = _chain(unit, spec.get("line", "gov"))
         n = int(spec.get("levels", 1))
@@ -77,13 +76,13 @@ def resolve(spec: dict, unit: Unit, request=None) -> list[int]:
 
 def unit_admins(unit: Unit) -> list[int]:
     """Who handles a node nobody resolves: the unit's admins, else the admins of its division."""
-    ids = [u.id for u, _p in users_with_role(unit.id, "unit_admin")]
+    ids = role_holder_ids(unit.id, "unit_admin")
     if ids:
         return _dedupe(ids)
     others = db.session.execute(
         select(Unit).where(Unit.division_id == unit.division_id, Unit.active.is_(True)).order_by(Unit.id)
     ).scalars().all()
-    return _dedupe(u.id for other in others for u, _p in users_with_role(other.id, "unit_admin"))
+    return _dedupe(uid for other in others for uid in role_holder_ids(other.id, "unit_admin"))
 
 
 def escalation_target(user_id: int) -> int | None:
@@ -94,9 +93,9 @@ def escalation_target(user_id: int) -> int | None:
     post = primary_post(user) if user else None
     if post is None:
         return None
-    leader = principal_leader(post.unit_id)
-    if leader is not None and leader.id != user_id:
-        return leader.id
+    leader = principal_leader_id(post.unit_id)
+    if leader is not None and leader != user_id:
+        return leader
     chain = government_chain(post.unit)
     for gov in chain:
         lid = _leader_id(gov)

@@ -7,7 +7,7 @@ import json
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import joinedload
 
 from office import storage
@@ -197,7 +197,6 @@ def _uploads() -> list[tuple[str, bytes]]:
 @login_required
 def new():
     actor = current_actor()
-    available = flows.available_flows(actor, standalone.SUBJECT)
     if request.method == "POST":
         try:
             req = standalone.submit(actor, title=request.form.get("title", ""), body=request.form.get("body", ""),
@@ -206,11 +205,13 @@ def new():
         except ValidationError as exc:
             db.session.rollback()
             flash(exc.message, "error")
-            return render_template("approvals/new.html", flows=available, form=request.form,
-                                   accept=storage.ACCEPT), 400
+            return render_template("approvals/new.html", flows=flows.available_flows(actor, standalone.SUBJECT),
+                                   form=request.form, accept=storage.ACCEPT), 400
         flash(_("Submitted for approval."), "success")
-        return redirect(url_for("approvals.show", request_id=req.id))
-    return render_template("approvals/new.html", flows=available, form={}, accept=storage.ACCEPT)
+        # The committed request's id from its identity: reading req.id would load the request again.
+        return redirect(url_for("approvals.show", request_id=inspect(req).identity[0]))
+    return render_template("approvals/new.html", flows=flows.available_flows(actor, standalone.SUBJECT), form={},
+                           accept=storage.ACCEPT)
 
 
 @bp.get("/<int:request_id>/attachments/<int:attachment_id>")

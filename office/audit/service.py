@@ -54,11 +54,7 @@ def event_hash(ev: AuditEvent) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def ensure_head() -> None:
-    """Create the chain head row if the database has none (fresh schema)."""
-    if db.session.get(AuditHead, HEAD_ID) is None:
-        db.session.add(AuditHead(id=HEAD_ID, seq=0, hash=GENESIS))
-        db.session.flush()
+_PENDING = "audit.pending"
 
 
 def record(
@@ -71,18 +67,14 @@ def record(
     after: Any = None,
     unit_id: int | None = None,
 ) -> AuditEvent:
-    """Append one event in the caller's transaction (it commits or rolls back with the change).
+    """Append one event to the caller's transaction: it is written when the transaction commits
+    and is dropped when it (or the savepoint it was recorded in) rolls back.
 
-    The head row is locked until commit, so concurrent writers chain in commit order.
+    The event joins the chain at commit (``_chain_pending``), in the order the transaction recorded
+    its events: the head row is locked only for the commit's last statements, so concurrent
+    writers chain in commit order and wait for each other only that long.
     """
-    head = db.session.execute(
-        select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:
-        ensure_head()
-        head = db.session.get(AuditHead, HEAD_ID)
     ev = AuditEvent(
-        seq=head.seq + 1,
         created_at=utcnow(),
         actor_id=actor.user_id,
         actor_name=actor.name,
@@ -96,14 +88,72 @@ def record(
         after=_dump(after),
         ip=(actor.ip or "")[:64],
         user_agent=(actor.user_agent or "")[:200],
-        prev_hash=head.hash,
     )
-    ev.hash = event_hash(ev)
-    head.seq = ev.seq
-    head.hash = ev.hash
-    db.session.add(ev)
-    db.session.flush()
+    session = db.session()
+    if session.get_transaction() is None:
+        session.connection()  # begin the transaction the event belongs to
+    tx = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_PENDING, []).append((tx, ev))
     return ev
+
+
+def has_pending(session: Session) -> bool:
+    """The session's transaction holds events not yet written (it is not read-only)."""
+    return bool(session.info.get(_PENDING))
+
+
+def _chain_pending(session: Session) -> None:
+    """Before the outermost commit: lock the head, chain the transaction's events, add them."""
+    if session.in_nested_transaction():
+        return  # a savepoint released: the events are written with the real commit
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    head = session.execute(select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()).scalar_one_or_none()
+    if head is None:
+        head = AuditHead(id=HEAD_ID, seq=0, hash=GENESIS)
+        session.add(head)
+    for _tx, ev in pending:
+        ev.seq, ev.prev_hash = head.seq + 1, head.hash
+        ev.hash = event_hash(ev)
+        head.seq, head.hash = ev.seq, ev.hash
+        session.add(ev)
+
+
+def _drop_rolled_back(session: Session, previous_transaction) -> None:
+    """A rollback: the events recorded in the rolled-back transaction or savepoint are dropped."""
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return
+
+    def inside(tx) -> bool:
+        while tx is not None:
+            if tx is previous_transaction:
+                return True
+            tx = tx.parent
+        return False
+
+    kept = [(tx, ev) for tx, ev in pending if not inside(tx)]
+    if kept:
+        session.info[_PENDING] = kept
+    else:
+        session.info.pop(_PENDING, None)
+
+
+def _forget_pending(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
+
+
+def install(session_class=Session) -> None:
+    """Chain events at commit. Installed after every other module's commit hooks (the inbox
+    writes its items there), so that the head is locked only for the commit's last statements."""
+    from sqlalchemy import event
+
+    if not event.contains(session_class, "before_commit", _chain_pending):
+        event.listen(session_class, "before_commit", _chain_pending)
+        event.listen(session_class, "after_soft_rollback", _drop_rolled_back)
+        event.listen(session_class, "after_transaction_end", _forget_pending)
 
 
 @dataclass

@@ -51,6 +51,13 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login
         return self.active
 
+    @property
+    def is_authenticated(self) -> bool:
+        """Flask-Login: a person is only ever the request's user when his live session and active
+        account were just read (office.web's request loader), so this reads no column: after a
+        commit, it does not load the person again."""
+        return True
+
     def __repr__(self) -> str:
         return f"<User {self.username}>"
 

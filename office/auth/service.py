@@ -348,10 +348,18 @@ def user_ids_with_role(unit_ids, role: str) -> dict[int, list[int]]:
     return out
 
 
-def principal_leader(unit_id: int) -> User | None:
-    """The unit's leader of the highest rank (正职 before 副职)."""
-    rows = users_with_role(unit_id, Role.LEADER)
-    return rows[0][0] if rows else None
+def role_holder_ids(unit_id: int, role: str) -> list[int]:
+    """``users_with_role`` as ids only (one statement, no records built), leaders by rank."""
+    return list(db.session.execute(
+        select(User.id).join(Post, Post.user_id == User.id).join(PostRole, PostRole.post_id == Post.id)
+        .where(Post.unit_id == unit_id, PostRole.role == role, User.active.is_(True))
+        .order_by(Post.rank.is_(None), Post.rank, User.id)).scalars())
+
+
+def principal_leader_id(unit_id: int) -> int | None:
+    """The id of the unit's leader of the highest rank (正职 before 副职)."""
+    ids = role_holder_ids(unit_id, Role.LEADER)
+    return ids[0] if ids else None
 
 
 def people_of(unit_id: int) -> list[tuple[User, Post]]:

@@ -136,7 +136,9 @@ class DocumentIssuer(db.Model):
     """An issuing organ; position 0 is the lead (主办), the others co-issue (联合发文) and countersign."""
 
     __tablename__ = "doc_issuer"
-    __table_args__ = (UniqueConstraint("document_id", "unit_id"),)
+    # The unit's index serves the outgoing list: the documents an organ issued.
+    __table_args__ = (UniqueConstraint("document_id", "unit_id"),
+                      Index("ix_doc_issuer_unit_document", "unit_id", "document_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("doc_document.id", ondelete="CASCADE"), index=True)

@@ -150,6 +150,6 @@ def unit_document_count(actor: Actor) -> int:
     """How many documents ``unit_documents`` lists in all."""
     if actor.unit_id is None:
         return 0
-    return db.session.execute(select(func.count()).select_from(Document)
-                              .where(Document.id.in_(_issued_by(actor)))).scalar_one()
+    return db.session.execute(select(func.count(DocumentIssuer.document_id.distinct()))
+                              .where(DocumentIssuer.unit_id.in_(acting_units(actor)))).scalar_one()
 

@@ -27,7 +27,7 @@ from sqlalchemy import func, select, update
 from office.actor import Actor
 from office.approvals import service as approvals
 from office.audit import service as audit
-from office.auth.service import users_with_role
+from office.auth.service import role_holder_ids
 from office.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from office.extensions import db
 from office.forms import todo
@@ -124,7 +124,7 @@ def reviewers(sub: Submission) -> list[int]:
     leaders of its government (a department nobody staffs yet is covered by the general office)."""
     def pick(units: list[Unit]) -> list[int]:
         for role in ("clerk", "leader"):
-            ids = [u.id for unit in units for u, _p in users_with_role(unit.id, role)]
+            ids = [uid for unit in units for uid in role_holder_ids(unit.id, role)]
             if ids:
                 return list(dict.fromkeys(ids))
         return []

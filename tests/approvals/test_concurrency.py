@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta
 
 import pytest
@@ -16,31 +15,9 @@ from office.auth.models import Post, PostRole, User
 from office.errors import Conflict
 from office.extensions import db
 from tests.approvals.helpers import make_flow, node, submit, task_of, users
+from tests.conftest import run_threads
 
 pytestmark = pytest.mark.postgres
-
-
-def _run_threads(app, n, work):
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def run(i):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=30)
-                results[i] = work(i)
-            except Exception as exc:  # noqa: BLE001
-                db.session.rollback()
-                results[i] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results
 
 
 def test_twenty_threads_approve_same_task(app, org):
@@ -56,7 +33,7 @@ def test_twenty_threads_approve_same_task(app, org):
         service.approve(actor, task_id, opinion=f"同意{i}", version=version if i % 2 else None)
         return "ok"
 
-    results = _run_threads(app, 20, work)
+    results = run_threads(app, 20, work)
     assert results.count("ok") == 1, results
     assert all(isinstance(r, Conflict) for r in results if r != "ok"), results
     db.session.expire_all()
@@ -83,7 +60,7 @@ def test_ten_approver_countersign_completes_once(app, org):
         service.approve(actor, tasks[name])
         return "ok"
 
-    results = _run_threads(app, 10, work)
+    results = run_threads(app, 10, work)
     assert results == ["ok"] * 10, results
     db.session.expire_all()
     r = db.session.get(ApprovalRequest, req.id)
@@ -111,7 +88,7 @@ def test_deadline_and_manual_approval_race(app, org):
         service.approve(actor_for_post(db.session.get(Post, post_id)), task_id)
         return "ok"
 
-    results = _run_threads(app, 2, work)
+    results = run_threads(app, 2, work)
     db.session.expire_all()
     n = db.session.execute(select(func.count()).select_from(ApprovalAction).where(
         ApprovalAction.request_id == req.id, ApprovalAction.kind.in_(["approve", "timeout_approve"]))).scalar_one()
