@@ -16,7 +16,7 @@ from office.extensions import db
 from office.inbox import lists as inbox
 from office.inbox.models import OPEN, InboxItem
 from tests.approvals.helpers import make_flow, node, open_tasks, submit, users
-from tests.approvals.test_concurrency import _run_threads
+from tests.conftest import run_threads
 from tests.inbox.world import assert_inbox_agrees
 
 pytestmark = pytest.mark.postgres
@@ -42,7 +42,7 @@ def test_two_people_signing_for_one_receipt_leave_one_row(app, org):
         docflow.sign_for(actor_for_post(db.session.get(Post, posts[i % 2])), receipt_id)
         return "ok"
 
-    results = _run_threads(app, 6, work)
+    results = run_threads(app, 6, work)
     assert results.count("ok") == 1, results
     assert all(isinstance(r, Conflict) for r in results if r != "ok"), results
     db.session.expire_all()
@@ -62,7 +62,7 @@ def test_twenty_approvals_of_one_task_leave_the_next_step_once(app, org):
         approvals.approve(actor_for_post(db.session.get(Post, post_id)), task_id, opinion=f"同意{i}")
         return "ok"
 
-    results = _run_threads(app, 20, work)
+    results = run_threads(app, 20, work)
     assert results.count("ok") == 1, results
     db.session.expire_all()
     rows = _open_rows("approval_request", req.id)
@@ -99,7 +99,7 @@ def test_two_townships_approved_at_once_make_the_county_roll_up_ready_once(app, 
         forms.approve(actor_for_post(db.session.get(Post, post_id)), ids[i], note="")
         return "ok"
 
-    results = _run_threads(app, 2, work)
+    results = run_threads(app, 2, work)
     assert results == ["ok", "ok"], results
     db.session.expire_all()
     rows = _open_rows("submission", parent_id)
