@@ -9,7 +9,8 @@ every page (0.5-1.7 ms of planning per statement, more than running them).
 What counts as a write is decided by the statements sent, not by the ORM's state: any statement
 that is not a SELECT (INSERT, UPDATE, DELETE, SAVEPOINT, LOCK, SET, ...) marks the connection's
 transaction as written, and a written, failed or unflushed transaction (audit events waiting for
-the commit included) still ends with the rollback it always had. Nothing that was not already committed is ever committed here.
+the commit included) still ends with the rollback it always had. Nothing that was not already
+committed is ever committed here.
 """
 
 from __future__ import annotations

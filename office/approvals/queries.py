@@ -166,7 +166,10 @@ def copied_to_me(actor: Actor, limit: int = 200) -> list[CarbonCopy]:
 def get_request(actor: Actor, request_id: int, options: tuple = ()) -> ApprovalRequest:
     """A request the actor may see (404 otherwise); ``options``: loader options (what the caller
     shows of it, loaded with it)."""
-    req = db.session.get(ApprovalRequest, request_id, options=options)
+    return _visible(actor, db.session.get(ApprovalRequest, request_id, options=options))
+
+
+def _visible(actor: Actor, req: ApprovalRequest | None) -> ApprovalRequest:
     if req is None or not engine.can_view(actor, req):
         raise NotFound(_("No such approval request."))
     return req
@@ -216,12 +219,8 @@ def shown_request(actor: Actor, request_id: int, options: tuple = ()) -> tuple[A
     """``get_request`` with its tasks, read before the check (which then needs no query of its own
     when the actor holds one of them). Nothing is shown when the check fails: 404 as there."""
     req = db.session.get(ApprovalRequest, request_id, options=options)
-    if req is None:
-        raise NotFound(_("No such approval request."))
-    tasks = request_tasks(req)
-    if not engine.can_view(actor, req):
-        raise NotFound(_("No such approval request."))
-    return req, tasks
+    tasks = request_tasks(req) if req is not None else []
+    return _visible(actor, req), tasks
 
 
 @dataclass

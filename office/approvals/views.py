@@ -205,12 +205,16 @@ def new():
         except ValidationError as exc:
             db.session.rollback()
             flash(exc.message, "error")
-            return render_template("approvals/new.html", flows=flows.available_flows(actor, standalone.SUBJECT),
-                                   form=request.form, accept=storage.ACCEPT), 400
+            return _new_form(actor, request.form), 400
         flash(_("Submitted for approval."), "success")
         # The committed request's id from its identity: reading req.id would load the request again.
         return redirect(url_for("approvals.show", request_id=inspect(req).identity[0]))
-    return render_template("approvals/new.html", flows=flows.available_flows(actor, standalone.SUBJECT), form={},
+    return _new_form(actor, {})
+
+
+def _new_form(actor, form):
+    """The new-request form with the flows the actor may choose (listed only when it is shown)."""
+    return render_template("approvals/new.html", flows=flows.available_flows(actor, standalone.SUBJECT), form=form,
                            accept=storage.ACCEPT)
 
 

@@ -325,14 +325,16 @@ def principal_ids(delegate_id: int, on: date):
         Delegation.end_date >= on)
 
 
+def _role_holders(unit_id: int, role: str, *columns):
+    """``columns`` of the active users holding ``role`` in a unit, leaders by rank."""
+    return select(*columns).join(Post, Post.user_id == User.id).join(PostRole, PostRole.post_id == Post.id) \
+        .where(Post.unit_id == unit_id, PostRole.role == role, User.active.is_(True)) \
+        .order_by(Post.rank.is_(None), Post.rank, User.id)
+
+
 def users_with_role(unit_id: int, role: str) -> list[tuple[User, Post]]:
     """Active users holding ``role`` in a unit, leaders by rank."""
-    rows = db.session.execute(
-        select(User, Post).join(Post, Post.user_id == User.id).join(PostRole, PostRole.post_id == Post.id)
-        .where(Post.unit_id == unit_id, PostRole.role == role, User.active.is_(True))
-        .order_by(Post.rank.is_(None), Post.rank, User.id)
-    ).all()
-    return [(u, p) for u, p in rows]
+    return [(u, p) for u, p in db.session.execute(_role_holders(unit_id, role, User, Post)).all()]
 
 
 def user_ids_with_role(unit_ids, role: str) -> dict[int, list[int]]:
@@ -350,10 +352,7 @@ def user_ids_with_role(unit_ids, role: str) -> dict[int, list[int]]:
 
 def role_holder_ids(unit_id: int, role: str) -> list[int]:
     """``users_with_role`` as ids only (one statement, no records built), leaders by rank."""
-    return list(db.session.execute(
-        select(User.id).join(Post, Post.user_id == User.id).join(PostRole, PostRole.post_id == Post.id)
-        .where(Post.unit_id == unit_id, PostRole.role == role, User.active.is_(True))
-        .order_by(Post.rank.is_(None), Post.rank, User.id)).scalars())
+    return list(db.session.execute(_role_holders(unit_id, role, User.id)).scalars())
 
 
 def principal_leader_id(unit_id: int) -> int | None:

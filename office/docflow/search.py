@@ -122,9 +122,9 @@ class DocLine(NamedTuple):
 
 
 def _issued_by(actor: Actor):
-    """Documents issued or co-issued by an organ the actor works for (``acts_for``: his unit and,
-    for a general office, its government, whose documents the office drafts)."""
-    return select(DocumentIssuer.document_id).where(DocumentIssuer.unit_id.in_(acting_units(actor)))
+    """Issuer rows of the organs the actor works for (``acts_for``: his unit and, for a general
+    office, its government, whose documents the office drafts)."""
+    return DocumentIssuer.unit_id.in_(acting_units(actor))
 
 
 def unit_documents(actor: Actor, *, limit: int = 50, offset: int = 0) -> list[DocLine]:
@@ -134,7 +134,7 @@ def unit_documents(actor: Actor, *, limit: int = 50, offset: int = 0) -> list[Do
         return []
     rows = db.session.execute(
         select(Document.id, Document.title, Document.doc_number, Document.doc_type, Document.urgency,
-               Document.state).where(Document.id.in_(_issued_by(actor)))
+               Document.state).where(Document.id.in_(select(DocumentIssuer.document_id).where(_issued_by(actor))))
         .order_by(*NEWEST).limit(limit).offset(offset)).all()
     names: dict[int, list[str]] = {}
     if rows:
@@ -151,5 +151,5 @@ def unit_document_count(actor: Actor) -> int:
     if actor.unit_id is None:
         return 0
     return db.session.execute(select(func.count(DocumentIssuer.document_id.distinct()))
-                              .where(DocumentIssuer.unit_id.in_(acting_units(actor)))).scalar_one()
+                              .where(_issued_by(actor))).scalar_one()
 
