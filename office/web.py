@@ -238,23 +238,34 @@ def _session_also() -> tuple:
 @login_manager.request_loader
 def _load_user_from_session(_request):
     from office.auth import service as auth
+    from office.auth.identity import load_identity
     from office.auth.second_factor import required_defaults
 
-    live = auth.load_session(session.get("sid"), also=_session_also(), params=required_defaults())
+    token = session.get("sid")
+    if not token:
+        return None
+    live = load_identity(auth.token_hash(token), also=_session_also(), params=required_defaults())
     if live is None or not live.user.active:
         return None
     if live.session.second_factor_at is None:
         # second_factor.needed(user), with the policy read in the session's statement
         if live.user.second_factor is not None or live.also[1]:
             # Signed in with the password only: not signed in at all until the second factor is
-            # passed. Only the second-factor pages (``second_factor_step``) see this session.
-            g.pending_login = live
+            # passed. Only the second-factor pages (``second_factor_step``) see this session, with
+            # its records.
+            g.pending_login = auth.load_session(token)
             return None
-    g.user_session = live.session
+    g.session_ref = live.session
     g.unread_notifications = (live.user.id, live.also[0])
-    post = live.post
-    g.post = post if post is not None and post.user_id == live.user.id else None
+    g.post = live.post
     return live.user
+
+
+def current_session_row():
+    """The signed-in request's session row (ORM), for the pages that change it."""
+    from office.auth.identity import session_record
+
+    return session_record(g.session_ref)
 
 
 def unread_notifications(user_id: int) -> int:
@@ -339,7 +350,7 @@ def second_factor_step(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if current_user.is_authenticated:
-            g.login_user, g.login_session = current_user._get_current_object(), g.user_session
+            g.login_user, g.login_session = current_user.record, current_session_row()
         elif g.get("pending_login"):
             g.login_user, g.login_session = g.pending_login.user, g.pending_login.session
         else:
@@ -641,11 +652,13 @@ def init_app(app: Flask) -> None:
         h.setdefault("X-Content-Type-Options", "nosniff")
         h.setdefault("Referrer-Policy", "same-origin")
         h.setdefault("X-Frame-Options", "DENY")
+        if request.path.startswith("/static/"):
+            return resp
         try:
             signed_in = bool(current_user and current_user.is_authenticated)
         except Exception:  # noqa: BLE001 - the database is down: assume a record page
             signed_in = True
-        if signed_in and not request.path.startswith("/static/"):
+        if signed_in:
             h["Cache-Control"] = "no-store"
         return resp
 

@@ -82,6 +82,41 @@ def test_idle_session_times_out(client, org):
     assert r.status_code == 302 and "/login" in r.headers["Location"]
 
 
+def test_idle_session_is_ended_for_good(client, org):
+    """The timed-out session is ended in the table: coming back within the idle limit of the
+    frozen clock again does not revive it."""
+    login(client, "county_clerk")
+    later = timeutil.utcnow() + timedelta(minutes=31)
+    timeutil.freeze(later)
+    assert client.get("/").status_code == 302
+    row = db.session.execute(select(UserSession).where(UserSession.user_id == org.user("county_clerk").id)
+                             .order_by(UserSession.id.desc())).scalars().first()
+    assert row.ended_at == later
+    timeutil.freeze(later + timedelta(minutes=1))
+    assert client.get("/").status_code == 302
+
+
+def test_the_header_follows_a_post_change_on_the_next_page(client, app, org):
+    """Who is signed in is read on every request: a post's new title shows on the next page."""
+    login(client, "county_staff")
+    assert "督查专员" not in client.get("/").get_data(as_text=True)
+    post = org.post("county_staff")
+    service.set_post_roles(org.actor("county_admin"), post, set(post.roles), title="督查专员")
+    assert "督查专员" in client.get("/").get_data(as_text=True)
+
+
+def test_the_signed_in_person_is_read_only(client, app, org):
+    from flask_login import current_user
+
+    login(client, "county_clerk")
+    with client:
+        client.get("/")
+        with pytest.raises(AttributeError, match="read-only"):
+            current_user.name = "someone else"
+        assert current_user.email == org.user("county_clerk").email  # read from his record
+        assert current_user.record.username == "county_clerk"
+
+
 def test_disabling_a_user_ends_his_sessions(app, org):
     victim = app.test_client()
     login(victim, "county_staff")

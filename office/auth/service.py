@@ -5,13 +5,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import date, timedelta
-from functools import lru_cache
 from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import select, update
 
 from office.actor import Actor
 from office.audit import service as audit
@@ -35,7 +33,8 @@ from office.timeutil import utcnow
 ALL_ROLES = {r.value for r in Role}
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """What the session table keeps of a session's token."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -50,7 +49,7 @@ def primary_post(user: User) -> Post | None:
 def start_session(user: User, post: Post | None, *, ip: str = "", user_agent: str = "") -> str:
     """Open a new server-side session (a new id at every login) and return its token."""
     token = secrets.token_urlsafe(32)
-    db.session.add(UserSession(token_hash=_token_hash(token), user_id=user.id,
+    db.session.add(UserSession(token_hash=token_hash(token), user_id=user.id,
                                post_id=post.id if post else None, ip=ip[:64], user_agent=user_agent[:200]))
     who = Actor(user_id=user.id, name=user.name, post_id=post.id if post else None,
                 unit_id=post.unit_id if post else None, ip=ip, user_agent=user_agent)
@@ -63,54 +62,26 @@ class LiveSession(NamedTuple):
     session: UserSession
     user: User
     post: Post | None
-    also: tuple = ()
 
 
-@lru_cache(maxsize=8)
-def _session_statement(also: tuple):
-    """``load_session``'s statement, built once per ``also`` (the same tuple on every request):
-    building it costs more than SQLAlchemy's cached compilation of it."""
-    return select(UserSession, User, *also).join(User, User.id == UserSession.user_id) \
-        .options(joinedload(User.posts).joinedload(Post.unit), joinedload(User.posts).joinedload(Post.role_rows)) \
-        .where(UserSession.token_hash == bindparam("token_hash"))
+def load_session(token: str | None) -> LiveSession | None:
+    """The live session for a token as records (its row, the person, his post), or None when
+    ended, idle too long or past its absolute limit: for the pages that change them (the second
+    factor's). Every other page reads who is signed in as values (``office.auth.identity``)."""
+    from office.auth.identity import load_identity
 
-
-def load_session(token: str | None, also: tuple = (), params: dict | None = None) -> LiveSession | None:
-    """The live session for a token with its user and post, or None when ended, idle too long or
-    past its absolute limit. One query for the lot, as this runs on every request: the user comes
-    with all his posts, their units and roles (the page header lists them to switch posts).
-    ``also``: scalar subqueries correlated with ``User.id`` that every page needs as well (the
-    header's unread count), read in the same statement; their values come back in ``also``, and
-    ``params`` are the values they are executed with."""
-    if not token:
+    live = load_identity(token_hash(token)) if token else None
+    if live is None:
         return None
-    row = db.session.execute(_session_statement(also), {**(params or {}), "token_hash": _token_hash(token)}) \
-        .unique().first()
-    if row is None or row[0].ended_at is not None:
-        return None
-    s = row[0]
-    cfg = current_app.config
-    now = utcnow()
-    if now - s.last_seen_at > timedelta(minutes=cfg["SESSION_IDLE_MINUTES"]) or \
-            now - s.created_at > timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"]):
-        s.ended_at = now
-        db.session.commit()
-        return None
-    if now - s.last_seen_at > timedelta(seconds=60):
-        s.last_seen_at = now
-        db.session.commit()
-    user = row[1]
-    post = next((p for p in user.posts if p.id == s.post_id), None)
-    if post is None and s.post_id is not None:
-        post = db.session.get(Post, s.post_id)
-    return LiveSession(s, user, post, tuple(row[2:]))
+    return LiveSession(db.session.get(UserSession, live.session.id), db.session.get(User, live.user.id),
+                       db.session.get(Post, live.post.id) if live.post else None)
 
 
 def end_session(token: str | None, actor: Actor | None = None) -> None:
     if not token:
         return
     s = db.session.execute(
-        select(UserSession).where(UserSession.token_hash == _token_hash(token))
+        select(UserSession).where(UserSession.token_hash == token_hash(token))
     ).scalar_one_or_none()
     if s and s.ended_at is None:
         s.ended_at = utcnow()

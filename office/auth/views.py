@@ -19,7 +19,15 @@ from office.auth import second_factor, service
 from office.auth.models import Delegation, User
 from office.errors import OfficeError
 from office.extensions import db
-from office.web import client_ip, current_actor, is_safe_next, login_required, public, second_factor_url
+from office.web import (
+    client_ip,
+    current_actor,
+    current_session_row,
+    is_safe_next,
+    login_required,
+    public,
+    second_factor_url,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -97,7 +105,7 @@ def logout():
 @login_required
 def switch_post():
     try:
-        post = service.switch_post(g.user_session, int(request.form.get("post_id", "0")))
+        post = service.switch_post(current_session_row(), int(request.form.get("post_id", "0")))
     except (OfficeError, ValueError):
         flash(_("No such post."), "error")
     else:
@@ -116,7 +124,7 @@ def account():
             flash(_("The two new passwords differ."), "error")
         else:
             try:
-                service.change_password(actor, current_user, form.old.data, form.new.data)
+                service.change_password(actor, current_user.record, form.old.data, form.new.data)
             except OfficeError as exc:
                 flash(exc.message, "error")
             else:
@@ -151,6 +159,6 @@ def account():
     acting_for = service.principals_of(current_user.id)
     return render_template("auth/account.html", form=form, dform=dform, delegations=delegations,
                            acting_for=acting_for, today=date.today(),
-                           second_factor_methods=second_factor.methods_of(current_user))
+                           second_factor_methods=second_factor.methods_of(current_user.record))
 
 
