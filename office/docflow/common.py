@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import cache
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, or_, select
+from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from office.actor import Actor
@@ -91,19 +92,22 @@ def acts_for(actor: Actor, u: Unit) -> bool:
     return False
 
 
+@cache
+def _government_of_office():
+    """The government a general office works for (the same division's), if the unit is one."""
+    mine, gov = Unit.__table__.alias("mine"), Unit.__table__.alias("gov")
+    return (select(gov.c.id).select_from(mine.join(gov, gov.c.division_id == mine.c.division_id))
+            .where(mine.c.id == bindparam("unit"), mine.c.kind == UnitKind.GENERAL_OFFICE,
+                   gov.c.kind == UnitKind.GOVERNMENT).order_by(gov.c.id).limit(1))
+
+
 def acting_unit_ids(actor: Actor) -> list[int]:
     """The units whose incoming documents the actor handles: his own, and for a general office also
-    its government's (the office signs for and handles the government's documents)."""
+    its government's (the office signs for and handles the government's documents). One statement."""
     if actor.unit_id is None:
         return []
-    ids = [actor.unit_id]
-    mine = db.session.get(Unit, actor.unit_id)
-    if mine is not None and mine.kind == UnitKind.GENERAL_OFFICE:
-        gov = db.session.execute(select(Unit.id).where(Unit.division_id == mine.division_id,
-                                                       Unit.kind == UnitKind.GOVERNMENT)).scalar()
-        if gov:
-            ids.append(gov)
-    return ids
+    gov = db.session.connection().execute(_government_of_office(), {"unit": actor.unit_id}).scalar()
+    return [actor.unit_id, gov] if gov else [actor.unit_id]
 
 
 def acting_units(actor: Actor) -> list[int]:

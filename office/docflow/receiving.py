@@ -3,8 +3,10 @@ instruction (批办), assignment (承办), closing (办结), circulation for rea
 
 from __future__ import annotations
 
+from functools import cache
+
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import defer
 
 from office.actor import Actor
@@ -209,13 +211,27 @@ def steps(receipt: Receipt) -> list[HandlingStep]:
 # --- lists -------------------------------------------------------------------------------------
 
 
-def _incoming_where(actor: Actor, state: str | None) -> list:
-    where = [Receipt.unit_id.in_(acting_units(actor)), Receipt.state != ReceiptState.RECALLED]
-    if state == "open":
+def _incoming_where(state: str | None) -> tuple:
+    """The incoming list's conditions, built once per kind of state filter (open, one state, all);
+    its values come from ``_incoming_params``."""
+    return _where_for(_kind(state))
+
+
+@cache
+def _where_for(kind: str) -> tuple:
+    where = [Receipt.unit_id.in_(bindparam("units", expanding=True)), Receipt.state != ReceiptState.RECALLED]
+    if kind == "open":
         where.append(Receipt.state.in_(ReceiptState.OPEN))
-    elif state:
-        where.append(Receipt.state == state)
-    return where
+    elif kind == "one":
+        where.append(Receipt.state == bindparam("state"))
+    return tuple(where)
+
+
+def _incoming_params(actor: Actor, state: str | None, **more) -> dict:
+    return {"units": acting_units(actor), **({"state": state} if state and state != "open" else {}), **more}
+
+
+_NEWEST_FIRST = (Receipt.delivered_at.desc(), Receipt.id.desc())
 
 
 def incoming(actor: Actor, *, state: str | None = None, limit: int = 200, offset: int = 0):
@@ -224,29 +240,43 @@ def incoming(actor: Actor, *, state: str | None = None, limit: int = 200, offset
     if actor.unit_id is None:
         return []
     q = select(Receipt, Document).join(Document, Document.id == Receipt.document_id) \
-        .options(defer(Document.body), defer(Document.search_tokens)).where(*_incoming_where(actor, state))
-    return db.session.execute(q.order_by(Receipt.delivered_at.desc(), Receipt.id.desc())
-                              .limit(limit).offset(offset)).all()
+        .options(defer(Document.body), defer(Document.search_tokens)).where(*_incoming_where(state))
+    return db.session.execute(q.order_by(*_NEWEST_FIRST).limit(limit).offset(offset),
+                              _incoming_params(actor, state)).all()
+
+
+@cache
+def _lines_statement(kind: str):
+    return (select(Receipt.id, Receipt.state, Receipt.delivered_at, Receipt.due_at, Document.doc_number,
+                   Document.title, Document.urgency).join(Document, Document.id == Receipt.document_id)
+            .where(*_where_for(kind)).order_by(*_NEWEST_FIRST)
+            .limit(bindparam("limit")).offset(bindparam("offset")))
+
+
+@cache
+def _count_statement(kind: str):
+    return select(func.count()).select_from(Receipt).where(*_where_for(kind))
+
+
+def _kind(state: str | None) -> str:
+    return "open" if state == "open" else "one" if state else "all"
 
 
 def incoming_lines(actor: Actor, *, state: str | None = None, limit: int = 200, offset: int = 0):
     """``incoming`` as the list page shows it: per receipt only its id, state, delivery and due
-    dates and the document's number, title and urgency (plain rows, no records to build)."""
+    dates and the document's number, title and urgency (plain rows, no records to build; the
+    statement is built once)."""
     if actor.unit_id is None:
         return []
-    q = select(Receipt.id, Receipt.state, Receipt.delivered_at, Receipt.due_at, Document.doc_number,
-               Document.title, Document.urgency).join(Document, Document.id == Receipt.document_id) \
-        .where(*_incoming_where(actor, state))
-    return db.session.execute(q.order_by(Receipt.delivered_at.desc(), Receipt.id.desc())
-                              .limit(limit).offset(offset)).all()
+    return db.session.connection().execute(
+        _lines_statement(_kind(state)), _incoming_params(actor, state, limit=limit, offset=offset)).all()
 
 
 def incoming_count(actor: Actor, *, state: str | None = None) -> int:
     """How many receipts ``incoming`` lists in all."""
     if actor.unit_id is None:
         return 0
-    return db.session.execute(select(func.count()).select_from(Receipt)
-                              .where(*_incoming_where(actor, state))).scalar_one()
+    return db.session.connection().execute(_count_statement(_kind(state)), _incoming_params(actor, state)).scalar_one()
 
 
 def open_count(actor: Actor) -> int:
