@@ -245,7 +245,8 @@ class User:
         if status != 200:
             return
         for form in parse(page).forms:
-            if form.method == "post" and form.action.rstrip("/").endswith("/save"):
+            # A submitted report keeps its form (read-only, without the save button): not saved.
+            if form.method == "post" and ("action", "save") in form.buttons:
                 self.submit("save report", url, form, button=("action", "save"))
                 return
 

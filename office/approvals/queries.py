@@ -9,7 +9,7 @@ from functools import cache
 from typing import NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import String, cast, exists, func, or_, select
+from sqlalchemy import String, bindparam, cast, exists, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased, contains_eager
 from sqlalchemy.sql.functions import FunctionElement
@@ -32,22 +32,23 @@ from office.extensions import db
 from office.org.models import Unit
 from office.timeutil import utcnow
 
-
-def _mine(actor: Actor):
-    """His tasks, tasks on behalf of someone, and the tasks of the leaders he acts for today (their
-    ids read first, as literal values: the statement keeps its index plan)."""
-    ids = list(db.session.execute(principal_ids(actor.user_id, utcnow().date())).scalars()) \
-        if actor.user_id else []
-    return or_(Task.assignee_id == actor.user_id, Task.on_behalf_of_id == actor.user_id,
-               Task.assignee_id.in_(ids) if ids else Task.id.is_(None))
+_OPEN = (or_(Task.assignee_id == bindparam("me"), Task.on_behalf_of_id == bindparam("me"),
+             Task.assignee_id.in_(bindparam("principals", expanding=True))),
+         Task.state == TaskState.OPEN, ApprovalRequest.state == RequestState.RUNNING)
+"""The conditions of the actor's open tasks: his, on behalf of someone, and those of the leaders he
+acts for today (``_open_params``)."""
 
 
-def _open(actor: Actor) -> list:
-    """The conditions of the actor's open tasks (his, his principals', on behalf of someone)."""
+def _open_params(actor: Actor) -> dict:
+    """``_OPEN``'s values: the actor, and the leaders he acts for today (read once per request)."""
     from office.web import per_actor
 
-    mine = per_actor("approvals_mine", actor, lambda: _mine(actor))
-    return [mine, Task.state == TaskState.OPEN, ApprovalRequest.state == RequestState.RUNNING]
+    def build() -> dict:
+        ids = list(db.session.execute(principal_ids(actor.user_id, utcnow().date())).scalars()) \
+            if actor.user_id else []
+        return {"me": actor.user_id, "principals": ids}
+
+    return per_actor("approvals_mine", actor, build)
 
 
 _TODO_ORDER = (Task.due_at.is_(None), Task.due_at, Task.id)
@@ -60,9 +61,9 @@ def todo_tasks(actor: Actor, limit: int = 200, offset: int = 0) -> list[Task]:
         return []
     req = contains_eager(Task.request)
     return list(db.session.execute(
-        select(Task).join(ApprovalRequest, ApprovalRequest.id == Task.request_id).where(*_open(actor))
+        select(Task).join(ApprovalRequest, ApprovalRequest.id == Task.request_id).where(*_OPEN)
         .options(req, req.joinedload(ApprovalRequest.requester), req.joinedload(ApprovalRequest.unit))
-        .order_by(*_TODO_ORDER).limit(limit).offset(offset)).scalars())
+        .order_by(*_TODO_ORDER).limit(limit).offset(offset), _open_params(actor)).scalars())
 
 
 class StepName(FunctionElement):
@@ -117,32 +118,40 @@ def _lines_select():
         .join(FlowVersion, FlowVersion.id == ApprovalRequest.flow_version_id)
 
 
-def _lines(where, order, limit: int, offset: int = 0) -> list[Line]:
-    """The list rows of the tasks matching ``where``: one statement for the task, its request,
-    requester, unit and step name, and one per subject type for the summary lines."""
-    rows = db.session.execute(_lines_select().where(*where).order_by(*order).limit(limit).offset(offset)).all()
+@cache
+def _todo_statements():
+    """The to-do list's rows and count, built once."""
+    rows = _lines_select().where(*_OPEN).order_by(*_TODO_ORDER).limit(bindparam("limit")).offset(bindparam("offset"))
+    count = select(func.count()).select_from(Task).join(ApprovalRequest, ApprovalRequest.id == Task.request_id) \
+        .where(*_OPEN)
+    return rows, count
+
+
+def _as_lines(rows) -> list[Line]:
+    """List rows with their summary lines (one statement per subject type)."""
     summaries = subjects.summaries_of([(r[9], r[10]) for r in rows])
     return [Line(*r, summaries.get((r.subject_type, str(r.subject_id)), "")) for r in rows]
 
 
 def todo_lines(actor: Actor, limit: int = 200, offset: int = 0) -> list[Line]:
-    """``todo_tasks`` as list rows, in the same order."""
+    """``todo_tasks`` as list rows, in the same order: one statement for the task, its request,
+    requester, unit and step name."""
     if actor.user_id is None:
         return []
-    return _lines(_open(actor), _TODO_ORDER, limit, offset)
+    return _as_lines(db.session.connection().execute(
+        _todo_statements()[0], {**_open_params(actor), "limit": limit, "offset": offset}).all())
 
 
 def done_lines(actor: Actor, limit: int = 200) -> list[Line]:
     """``done_tasks`` as list rows, in the same order."""
-    return _lines([Task.decided_by_id == actor.user_id], (Task.decided_at.desc(), Task.id.desc()), limit)
+    return _as_lines(db.session.execute(_lines_select().where(Task.decided_by_id == actor.user_id)
+                                        .order_by(Task.decided_at.desc(), Task.id.desc()).limit(limit)).all())
 
 
 def todo_count(actor: Actor) -> int:
     if actor.user_id is None:
         return 0
-    return db.session.execute(select(func.count()).select_from(Task)
-                              .join(ApprovalRequest, ApprovalRequest.id == Task.request_id)
-                              .where(*_open(actor))).scalar_one()
+    return db.session.connection().execute(_todo_statements()[1], _open_params(actor)).scalar_one()
 
 
 def done_tasks(actor: Actor, limit: int = 200) -> list[Task]:

@@ -11,9 +11,10 @@ lookup per candidate document.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import NamedTuple
 
-from sqlalchemy import exists, false, func, literal_column, or_, select, true
+from sqlalchemy import bindparam, exists, false, func, literal_column, or_, select, true
 
 from office.actor import Actor
 from office.docflow.common import acting_units, bigrams
@@ -121,10 +122,22 @@ class DocLine(NamedTuple):
     issuer_names: str  # the issuing organs in their order, joined by 、
 
 
-def _issued_by(actor: Actor):
-    """Issuer rows of the organs the actor works for (``acts_for``: his unit and, for a general
-    office, its government, whose documents the office drafts)."""
-    return DocumentIssuer.unit_id.in_(acting_units(actor))
+_ISSUED_BY = DocumentIssuer.unit_id.in_(bindparam("units", expanding=True))
+"""Issuer rows of the organs the actor works for (``acting_units``: his unit and, for a general
+office, its government, whose documents the office drafts)."""
+
+
+@cache
+def _unit_statements():
+    """The outgoing list's three statements, built once: its rows, their issuers' names, its count."""
+    rows = (select(Document.id, Document.title, Document.doc_number, Document.doc_type, Document.urgency,
+                   Document.state).where(Document.id.in_(select(DocumentIssuer.document_id).where(_ISSUED_BY)))
+            .order_by(*NEWEST).limit(bindparam("limit")).offset(bindparam("offset")))
+    names = (select(DocumentIssuer.document_id, Unit.name).join(Unit, Unit.id == DocumentIssuer.unit_id)
+             .where(DocumentIssuer.document_id.in_(bindparam("ids", expanding=True)))
+             .order_by(DocumentIssuer.document_id, DocumentIssuer.position))
+    count = select(func.count(DocumentIssuer.document_id.distinct())).where(_ISSUED_BY)
+    return rows, names, count
 
 
 def unit_documents(actor: Actor, *, limit: int = 50, offset: int = 0) -> list[DocLine]:
@@ -132,16 +145,12 @@ def unit_documents(actor: Actor, *, limit: int = 50, offset: int = 0) -> list[Do
     the rows and one for their issuers' names; no record is built, no body read."""
     if actor.unit_id is None:
         return []
-    rows = db.session.execute(
-        select(Document.id, Document.title, Document.doc_number, Document.doc_type, Document.urgency,
-               Document.state).where(Document.id.in_(select(DocumentIssuer.document_id).where(_issued_by(actor))))
-        .order_by(*NEWEST).limit(limit).offset(offset)).all()
+    rows_of, names_of, _count = _unit_statements()
+    conn = db.session.connection()
+    rows = conn.execute(rows_of, {"units": acting_units(actor), "limit": limit, "offset": offset}).all()
     names: dict[int, list[str]] = {}
     if rows:
-        for doc_id, name in db.session.execute(
-                select(DocumentIssuer.document_id, Unit.name).join(Unit, Unit.id == DocumentIssuer.unit_id)
-                .where(DocumentIssuer.document_id.in_([r.id for r in rows]))
-                .order_by(DocumentIssuer.document_id, DocumentIssuer.position)):
+        for doc_id, name in conn.execute(names_of, {"ids": [r.id for r in rows]}):
             names.setdefault(doc_id, []).append(name)
     return [DocLine(*r, "、".join(names.get(r.id, ()))) for r in rows]
 
@@ -150,6 +159,4 @@ def unit_document_count(actor: Actor) -> int:
     """How many documents ``unit_documents`` lists in all."""
     if actor.unit_id is None:
         return 0
-    return db.session.execute(select(func.count(DocumentIssuer.document_id.distinct()))
-                              .where(_issued_by(actor))).scalar_one()
-
+    return db.session.connection().execute(_unit_statements()[2], {"units": acting_units(actor)}).scalar_one()

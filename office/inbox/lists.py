@@ -114,7 +114,7 @@ def rows(actor: Actor, limit: int, offset: int = 0, *, module: str | None = None
     undated after, oldest first), as rows: one statement."""
     if actor.user_id is None or limit <= 0:
         return []
-    return db.session.execute(*list_query(actor, limit, offset, module=module)).all()
+    return db.session.connection().execute(*list_query(actor, limit, offset, module=module)).all()
 
 
 def _patterns() -> dict[str, str]:
@@ -156,7 +156,7 @@ def counts(actor: Actor) -> dict[str, int]:
     def build() -> dict[str, int]:
         if actor.user_id is None:
             return {}
-        return dict(db.session.execute(*count_query(actor)).all())
+        return dict(db.session.connection().execute(*count_query(actor)).all())
 
     if has_request_context():
         from office.web import per_actor

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import smtplib
 from email.message import EmailMessage
+from functools import cache
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from office.actor import Actor
 from office.errors import NotFound
@@ -62,13 +63,20 @@ _LIST_COLUMNS = (Notification.id, Notification.kind, Notification.title, Notific
                  Notification.unit_id, Notification.created_at, Notification.read_at)
 
 
-def list_for(user_id: int, *, unread_only: bool = False, limit: int = 50, offset: int = 0):
-    """The user's latest notifications, newest first, as rows with the attributes a list shows
-    (id, kind, title, body, url, unit_id, created_at, read_at), not whole objects."""
-    q = select(*_LIST_COLUMNS).where(Notification.user_id == user_id)
+@cache
+def _list_statement(unread_only: bool):
+    q = select(*_LIST_COLUMNS).where(Notification.user_id == bindparam("user"))
     if unread_only:
         q = q.where(Notification.read_at.is_(None))
-    return db.session.execute(q.order_by(Notification.id.desc()).limit(limit).offset(offset)).all()
+    return q.order_by(Notification.id.desc()).limit(bindparam("limit")).offset(bindparam("offset"))
+
+
+def list_for(user_id: int, *, unread_only: bool = False, limit: int = 50, offset: int = 0):
+    """The user's latest notifications, newest first, as rows with the attributes a list shows
+    (id, kind, title, body, url, unit_id, created_at, read_at), not whole objects (the statement
+    is built once)."""
+    return db.session.connection().execute(_list_statement(unread_only),
+                                           {"user": user_id, "limit": limit, "offset": offset}).all()
 
 
 def mark_read(actor: Actor, notification_id: int) -> Notification:
