@@ -238,7 +238,7 @@ def _session_also() -> tuple:
 @login_manager.request_loader
 def _load_user_from_session(_request):
     from office.auth import service as auth
-    from office.auth.identity import load_identity
+    from office.auth.identity import load_identity, records_of
     from office.auth.second_factor import required_defaults
 
     token = session.get("sid")
@@ -253,7 +253,7 @@ def _load_user_from_session(_request):
             # Signed in with the password only: not signed in at all until the second factor is
             # passed. Only the second-factor pages (``second_factor_step``) see this session, with
             # its records.
-            g.pending_login = auth.load_session(token)
+            g.pending_login = records_of(live)
             return None
     g.session_ref = live.session
     g.unread_notifications = (live.user.id, live.also[0])

@@ -177,3 +177,18 @@ def _touch(session_id: int, **values) -> None:
 def session_record(ref: SessionRef) -> UserSession:
     """The session's ORM row, for the pages that change it (switching posts, the second factor)."""
     return db.session.get(UserSession, ref.id)
+
+
+class SessionRecords(NamedTuple):
+    """A live session as ORM records: its row, the person, his post."""
+
+    session: UserSession
+    user: User
+    post: Post | None
+
+
+def records_of(live: Identity) -> SessionRecords:
+    """The records of a session already read as values, for the pages that change them (the
+    second factor's, before the session is signed in)."""
+    return SessionRecords(session_record(live.session), live.user.record,
+                          db.session.get(Post, live.post.id) if live.post else None)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import date, timedelta
-from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -56,25 +55,6 @@ def start_session(user: User, post: Post | None, *, ip: str = "", user_agent: st
     audit.record(who, "auth.login", object_type="user", object_id=user.id)
     db.session.commit()
     return token
-
-
-class LiveSession(NamedTuple):
-    session: UserSession
-    user: User
-    post: Post | None
-
-
-def load_session(token: str | None) -> LiveSession | None:
-    """The live session for a token as records (its row, the person, his post), or None when
-    ended, idle too long or past its absolute limit: for the pages that change them (the second
-    factor's). Every other page reads who is signed in as values (``office.auth.identity``)."""
-    from office.auth.identity import load_identity
-
-    live = load_identity(token_hash(token)) if token else None
-    if live is None:
-        return None
-    return LiveSession(db.session.get(UserSession, live.session.id), db.session.get(User, live.user.id),
-                       db.session.get(Post, live.post.id) if live.post else None)
 
 
 def end_session(token: str | None, actor: Actor | None = None) -> None:

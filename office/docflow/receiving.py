@@ -211,14 +211,15 @@ def steps(receipt: Receipt) -> list[HandlingStep]:
 # --- lists -------------------------------------------------------------------------------------
 
 
-def _incoming_where(state: str | None) -> tuple:
-    """The incoming list's conditions, built once per kind of state filter (open, one state, all);
-    its values come from ``_incoming_params``."""
-    return _where_for(_kind(state))
+def _kind(state: str | None) -> str:
+    """The kind of state filter of the incoming list: open, one state, or all."""
+    return "open" if state == "open" else "one" if state else "all"
 
 
 @cache
 def _where_for(kind: str) -> tuple:
+    """The incoming list's conditions, built once per kind of state filter; their values come
+    from ``_incoming_params``."""
     where = [Receipt.unit_id.in_(bindparam("units", expanding=True)), Receipt.state != ReceiptState.RECALLED]
     if kind == "open":
         where.append(Receipt.state.in_(ReceiptState.OPEN))
@@ -228,7 +229,7 @@ def _where_for(kind: str) -> tuple:
 
 
 def _incoming_params(actor: Actor, state: str | None, **more) -> dict:
-    return {"units": acting_units(actor), **({"state": state} if state and state != "open" else {}), **more}
+    return {"units": acting_units(actor), **({"state": state} if _kind(state) == "one" else {}), **more}
 
 
 _NEWEST_FIRST = (Receipt.delivered_at.desc(), Receipt.id.desc())
@@ -240,7 +241,7 @@ def incoming(actor: Actor, *, state: str | None = None, limit: int = 200, offset
     if actor.unit_id is None:
         return []
     q = select(Receipt, Document).join(Document, Document.id == Receipt.document_id) \
-        .options(defer(Document.body), defer(Document.search_tokens)).where(*_incoming_where(state))
+        .options(defer(Document.body), defer(Document.search_tokens)).where(*_where_for(_kind(state)))
     return db.session.execute(q.order_by(*_NEWEST_FIRST).limit(limit).offset(offset),
                               _incoming_params(actor, state)).all()
 
@@ -256,10 +257,6 @@ def _lines_statement(kind: str):
 @cache
 def _count_statement(kind: str):
     return select(func.count()).select_from(Receipt).where(*_where_for(kind))
-
-
-def _kind(state: str | None) -> str:
-    return "open" if state == "open" else "one" if state else "all"
 
 
 def incoming_lines(actor: Actor, *, state: str | None = None, limit: int = 200, offset: int = 0):
