@@ -41,6 +41,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         static_folder=str(BASE_DIR / "static"),
         instance_path=str(Path(os.environ.get("OFFICE_INSTANCE_DIR", BASE_DIR / "instance")).resolve()),
     )
+    from office.templating import OfficeEnvironment
+
+    app.jinja_environment = OfficeEnvironment  # templates compiled per language (office/templating.py)
     app.config.update(load_config(overrides))
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(Path(__file__).parent / "translations"))
     Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)

@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import namedtuple
+from dataclasses import dataclass
 from functools import cache
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, exists, or_, select
+from sqlalchemy import Integer, bindparam, cast, exists, literal_column, null, or_, select, union_all
 from sqlalchemy.orm.exc import StaleDataError
 
 from office.actor import Actor
 from office.auth.scope import path_in_scope
 from office.docflow import todo
-from office.docflow.models import DocEvent, Document, Receipt, ReceiptState
+from office.docflow.models import (
+    Attachment,
+    DocEvent,
+    Document,
+    DocumentRecipient,
+    DocumentRevision,
+    Receipt,
+    ReceiptState,
+)
 from office.errors import Conflict, NotFound, PermissionDenied
 from office.extensions import db
 from office.org.models import Unit, UnitKind
@@ -216,3 +226,65 @@ def fingerprint(doc: Document) -> str:
              ",".join(sorted(f"{r.role}:{r.unit_id}" for r in doc.recipients)),
              ",".join(a.sha256 for a in doc.attachments)]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+# --- what the document page lists -------------------------------------------------------------
+
+
+ListedAttachment = namedtuple("ListedAttachment", "id name size")  # an attachment as the page lists it
+
+
+@dataclass(frozen=True, slots=True)
+class ShownParts:
+    """The lists the document page shows beside the document: its main recipients' and copies'
+    unit names (in the order they were chosen), its attachments (``id``, ``name``, ``size``, in
+    their order) and its revision numbers (oldest first)."""
+
+    main: list[str]
+    cc: list[str]
+    attachments: list
+    revisions: list[int]
+
+
+@cache
+def _parts_statement():
+    r, u, a, v = (DocumentRecipient.__table__, Unit.__table__, Attachment.__table__,
+                  DocumentRevision.__table__)
+    none = cast(null(), Integer)
+    doc = bindparam("doc")
+    return union_all(
+        select(literal_column("'r'").label("kind"), r.c.role.label("role"), u.c.name.label("name"),
+               none.label("size"), r.c.id.label("item_id"), r.c.id.label("ord"))
+        .join_from(r, u, u.c.id == r.c.unit_id).where(r.c.document_id == doc),
+        select(literal_column("'a'"), literal_column("''"), a.c.name, a.c.size, a.c.id, a.c.position)
+        .where(a.c.document_id == doc),
+        select(literal_column("'v'"), literal_column("''"), literal_column("''"), none, v.c.number, v.c.number)
+        .where(v.c.document_id == doc),
+    ).order_by("kind", "ord", "item_id")
+
+
+def shown_parts(doc_id: int) -> ShownParts:
+    """The recipients, attachments and revisions of a document as the document page lists them:
+    one statement, plain values (the caller has checked that the actor may see the document)."""
+    main, cc, files, revisions = [], [], [], []
+    for row in db.session.connection().execute(_parts_statement(), {"doc": doc_id}):
+        if row.kind == "r":
+            (main if row.role == "main" else cc).append(row.name)
+        elif row.kind == "a":
+            files.append(row)
+        else:
+            revisions.append(row.item_id)
+    return ShownParts(main, cc, [ListedAttachment(f.item_id, f.name, f.size) for f in files], revisions)
+
+
+@cache
+def _events_statement():
+    e = DocEvent.__table__
+    return (select(e.c.action, e.c.created_at, e.c.unit_name, e.c.actor_name, e.c.detail)
+            .where(e.c.document_id == bindparam("doc")).order_by(e.c.id))
+
+
+def timeline(doc_id: int) -> list:
+    """The document's events, oldest first, as rows (action, created_at, unit_name, actor_name,
+    detail)."""
+    return db.session.connection().execute(_events_statement(), {"doc": doc_id}).all()

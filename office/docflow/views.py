@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from office.auth.scope import path_in_scope
@@ -15,11 +14,9 @@ from office.docflow.common import RECEIPT_LABELS, STATE_LABELS, acts_for
 from office.docflow.models import (
     DOC_TYPES,
     URGENCIES,
-    DocEvent,
     DocState,
     Document,
     DocumentIssuer,
-    DocumentRecipient,
 )
 from office.docflow.words import BUTTONS, EVENTS
 from office.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -165,21 +162,19 @@ def edit(doc_id: int):
     return redirect(url_for("docflow.show", doc_id=doc_id))
 
 
-# What the document page shows of a document: its recipients, issuers (with their units), attachments
-# and lead unit, read with it (one query each) rather than row by row as the template reaches them.
-_SHOWN = (selectinload(Document.recipients).joinedload(DocumentRecipient.unit),
-          selectinload(Document.issuers).joinedload(DocumentIssuer.unit), selectinload(Document.attachments),
-          joinedload(Document.lead_unit))
+# What the document page needs of a document as records: its issuers (with their units) and lead
+# unit, read with it (the steps' permission checks use them). Its recipients, attachments and
+# revisions are listed as plain values (``shown_parts``), its events as rows (``timeline``).
+_SHOWN = (selectinload(Document.issuers).joinedload(DocumentIssuer.unit), joinedload(Document.lead_unit))
 
 
 def _show(doc_id: int, *, failed: str = "", form=None, status: int = 200):
     """The document page; after a refused action, with the form the person filled in kept."""
     actor = current_actor()
     doc = df.get_document(actor, doc_id, options=_SHOWN)
-    events = db.session.execute(select(DocEvent.action, DocEvent.created_at, DocEvent.unit_name, DocEvent.actor_name,
-                                       DocEvent.detail).where(DocEvent.document_id == doc.id)
-                                .order_by(DocEvent.id)).all()
-    revs = df.revision_numbers(doc)
+    events = df.timeline(doc.id)
+    parts = df.shown_parts(doc.id)
+    revs = parts.revisions
     diff = []
     if len(revs) > 1:
         a = request.args.get("a", type=int) or revs[-2]
@@ -188,7 +183,7 @@ def _show(doc_id: int, *, failed: str = "", form=None, status: int = 200):
     issuer = any(acts_for(actor, i.unit) for i in doc.issuers)
     tree = df.status_tree(actor, doc.id, doc) if doc.state in (DocState.DISTRIBUTED, DocState.ARCHIVED) else None
     signoff_task = signoff.open_task(actor, doc.signoff_request_id) if doc.state == DocState.SIGNOFF else None
-    return render_template("docflow/show.html", doc=doc, events=events, revs=revs, diff=diff, issuer=issuer,
+    return render_template("docflow/show.html", doc=doc, parts=parts, events=events, revs=revs, diff=diff, issuer=issuer,
                            tree=tree, doc_types=DOC_TYPES, urgencies=URGENCIES, signoff_task=signoff_task,
                            nxt=handoff.next_step(actor, doc), may_review=handoff.may_review(actor, doc),
                            may_countersign=handoff.may_countersign(actor, doc), buttons=BUTTONS,

@@ -180,3 +180,24 @@ def test_outgoing_lists_the_documents_of_the_organs_the_clerk_works_for(client, 
     login(client, "other_county_clerk")
     other = client.get("/documents/outgoing").get_data(as_text=True)
     assert "关于联合开展检查的通知" not in other and "办公室内部通知" not in other
+
+
+def test_document_page_lists_recipients_copies_attachments_and_revisions(client, org):
+    from office.docflow import service as df
+
+    clerk = org.actor("county_clerk")
+    towns = [org.unit("330106109", "gov").id]
+    doc = df.create_draft(clerk, doc_type="通知", title="关于防汛的通知", lead_unit_id=org.unit("330106", "gov").id,
+                          main=towns, cc=[org.unit("330106", "mz").id])
+    df.add_attachment(clerk, doc.id, "附件1 <清单>.pdf", b"%PDF-1.7\n...")
+    df.add_attachment(clerk, doc.id, "附件2.pdf", b"%PDF-1.7\n....")
+    df.update_draft(clerk, doc.id, body="第二稿")
+    db.session.commit()
+    login(client, "county_clerk")
+    page = client.get(f"/documents/{doc.id}").get_data(as_text=True)
+    town, mz = org.unit("330106109", "gov").name, org.unit("330106", "mz").name
+    assert f"<p>{town}：</p>" in page
+    assert "CC" in page and mz in page and page.index(town) < page.index(mz)
+    first, second = page.index("附件1 _清单_.pdf</a> (12 B)"), page.index("附件2.pdf</a> (13 B)")
+    assert first < second  # in their order
+    assert "2 revisions" in page
