@@ -7,7 +7,8 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, any_, bindparam, event
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Session
 
 NAMING = {
@@ -46,3 +47,15 @@ def session_memo(name: str) -> dict:
 def _forget_memos(session, *_args) -> None:
     for name in _MEMOS:
         session.info.pop(name, None)
+
+
+def among(column, values, item_type):
+    """``column IN (values)`` for a list whose length varies (up to hundreds of ids or codes). On
+    PostgreSQL the list goes as one array parameter (``column = ANY(...)``): the statement's text is
+    the same whatever the length, so psycopg converts it once and PostgreSQL plans it once, where an
+    IN list is rewritten, converted and planned again for each length and value count (a form's 200
+    elements: 20% of its fill page). Elsewhere an expanding IN."""
+    values = list(values)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(item_type)))
+    return column.in_(values)

@@ -225,14 +225,14 @@ def paging(total: int, size: int = PAGE_SIZE) -> Paging:
 
 
 @cache
-def _session_also() -> tuple:
+def _session_also(dialect: str) -> tuple:
     """What every page reads with the session: the user's unread count and whether one of his roles
-    must use a second factor (one tuple, built once)."""
+    must use a second factor (one tuple, built once per database kind)."""
     from office.auth.models import User
     from office.auth.second_factor import required_for_sql
     from office.notifications.service import unread_count_of
 
-    return (unread_count_of(User.id), required_for_sql())
+    return (unread_count_of(User.id), required_for_sql(dialect))
 
 
 @login_manager.request_loader
@@ -244,7 +244,8 @@ def _load_user_from_session(_request):
     token = session.get("sid")
     if not token:
         return None
-    live = load_identity(auth.token_hash(token), also=_session_also(), params=required_defaults())
+    live = load_identity(auth.token_hash(token), also=_session_also(db.session.get_bind().dialect.name),
+                         params=required_defaults())
     if live is None or not live.user.active:
         return None
     if live.session.second_factor_at is None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, delete, exists, func, or_, select
+from sqlalchemy import String, and_, any_, bindparam, delete, exists, func, or_, select
+from sqlalchemy.dialects import postgresql
 
 from office.actor import Actor
 from office.audit import service as audit
@@ -48,16 +49,21 @@ def required_roles() -> set[str]:
     return {r.value for r in Role if saved.get(r.value, r.value in default)}
 
 
-def required_for_sql():
+def required_for_sql(dialect: str = ""):
     """``required_for`` as an SQL condition correlated with ``User.id``, for a statement that reads
     the user anyway (the session's, on every request): one of his posts holds a role the security
     administrator requires, or a role he has not decided on that the configured default requires.
-    The default is bound per execution: ``required_defaults()``."""
+    The default is bound per execution: ``required_defaults()``; for ``dialect`` "postgresql" as one
+    array (the statement's text then never changes with the list, nor is it rewritten per request)."""
     decided = exists().where(SecondFactorPolicy.role == PostRole.role)
     required = exists().where(SecondFactorPolicy.role == PostRole.role, SecondFactorPolicy.required.is_(True))
+    if dialect == "postgresql":
+        by_default = PostRole.role == any_(bindparam("mfa_defaults", type_=postgresql.ARRAY(String)))
+    else:
+        by_default = PostRole.role.in_(bindparam("mfa_defaults", expanding=True))
     return exists().where(
         PostRole.post_id == Post.id, Post.user_id == User.id, PostRole.role.in_([r.value for r in Role]),
-        or_(required, and_(~decided, PostRole.role.in_(bindparam("mfa_defaults", expanding=True)))))
+        or_(required, and_(~decided, by_default)))
 
 
 def required_defaults() -> dict:
