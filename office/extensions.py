@@ -56,6 +56,20 @@ def among(column, values, item_type):
     IN list is rewritten, converted and planned again for each length and value count (a form's 200
     elements: 20% of its fill page). Elsewhere an expanding IN."""
     values = list(values)
-    if db.session.get_bind().dialect.name == "postgresql":
+    if dialect_name() == "postgresql":
         return column == any_(bindparam(None, values, type_=postgresql.ARRAY(item_type)))
     return column.in_(values)
+
+
+def among_bound(column, name: str, item_type, dialect: str):
+    """``among`` for a statement built once: the list is bound per execution as ``name`` (an array
+    on PostgreSQL, an expanding IN elsewhere); ``dialect``: the database the statement is built for."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=postgresql.ARRAY(item_type)))
+    return column.in_(bindparam(name, expanding=True))
+
+
+def dialect_name() -> str:
+    """The database kind of the request's session ("postgresql", "sqlite"), for statements built
+    once per kind."""
+    return db.session.get_bind().dialect.name

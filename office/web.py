@@ -35,7 +35,7 @@ from werkzeug.routing import IntegerConverter
 
 from office.actor import Actor, actor_for_post
 from office.errors import OfficeError
-from office.extensions import db, login_manager
+from office.extensions import db, dialect_name, login_manager
 
 log = logging.getLogger(__name__)
 bp = Blueprint("web", __name__)
@@ -244,7 +244,7 @@ def _load_user_from_session(_request):
     token = session.get("sid")
     if not token:
         return None
-    live = load_identity(auth.token_hash(token), also=_session_also(db.session.get_bind().dialect.name),
+    live = load_identity(auth.token_hash(token), also=_session_also(dialect_name()),
                          params=required_defaults())
     if live is None or not live.user.active:
         return None

@@ -9,7 +9,7 @@ from functools import cache
 from typing import NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import String, bindparam, cast, exists, func, or_, select
+from sqlalchemy import Integer, String, bindparam, cast, exists, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased, contains_eager
 from sqlalchemy.sql.functions import FunctionElement
@@ -28,23 +28,26 @@ from office.approvals.models import (
 from office.auth.models import User
 from office.auth.service import principal_ids
 from office.errors import NotFound
-from office.extensions import db
+from office.extensions import among_bound, db, dialect_name
 from office.org.models import Unit
 from office.timeutil import utcnow
 
-_OPEN = (or_(Task.assignee_id == bindparam("me"), Task.on_behalf_of_id == bindparam("me"),
-             Task.assignee_id.in_(bindparam("principals", expanding=True))),
-         Task.state == TaskState.OPEN, ApprovalRequest.state == RequestState.RUNNING)
-"""The conditions of the actor's open tasks: his, on behalf of someone, and those of the leaders he
-acts for today (``_open_params``)."""
+
+@cache
+def _open(dialect: str) -> tuple:
+    """The conditions of the actor's open tasks: his, on behalf of someone, and those of the leaders
+    he acts for today (``_open_params``), built once per database kind."""
+    return (or_(Task.assignee_id == bindparam("me"), Task.on_behalf_of_id == bindparam("me"),
+                among_bound(Task.assignee_id, "principals", Integer, dialect)),
+            Task.state == TaskState.OPEN, ApprovalRequest.state == RequestState.RUNNING)
 
 
 def _open_params(actor: Actor) -> dict:
-    """``_OPEN``'s values: the actor, and the leaders he acts for today (read once per request)."""
+    """``_open``'s values: the actor, and the leaders he acts for today (read once per request)."""
     from office.web import per_actor
 
     def build() -> dict:
-        ids = list(db.session.execute(principal_ids(actor.user_id, utcnow().date())).scalars()) \
+        ids = list(db.session.connection().execute(principal_ids(actor.user_id, utcnow().date())).scalars()) \
             if actor.user_id else []
         return {"me": actor.user_id, "principals": ids}
 
@@ -61,7 +64,7 @@ def todo_tasks(actor: Actor, limit: int = 200, offset: int = 0) -> list[Task]:
         return []
     req = contains_eager(Task.request)
     return list(db.session.execute(
-        select(Task).join(ApprovalRequest, ApprovalRequest.id == Task.request_id).where(*_OPEN)
+        select(Task).join(ApprovalRequest, ApprovalRequest.id == Task.request_id).where(*_open(dialect_name()))
         .options(req, req.joinedload(ApprovalRequest.requester), req.joinedload(ApprovalRequest.unit))
         .order_by(*_TODO_ORDER).limit(limit).offset(offset), _open_params(actor)).scalars())
 
@@ -119,11 +122,12 @@ def _lines_select():
 
 
 @cache
-def _todo_statements():
-    """The to-do list's rows and count, built once."""
-    rows = _lines_select().where(*_OPEN).order_by(*_TODO_ORDER).limit(bindparam("limit")).offset(bindparam("offset"))
+def _todo_statements(dialect: str):
+    """The to-do list's rows and count, built once per database kind."""
+    rows = _lines_select().where(*_open(dialect)).order_by(*_TODO_ORDER).limit(bindparam("limit")) \
+        .offset(bindparam("offset"))
     count = select(func.count()).select_from(Task).join(ApprovalRequest, ApprovalRequest.id == Task.request_id) \
-        .where(*_OPEN)
+        .where(*_open(dialect))
     return rows, count
 
 
@@ -139,7 +143,7 @@ def todo_lines(actor: Actor, limit: int = 200, offset: int = 0) -> list[Line]:
     if actor.user_id is None:
         return []
     return _as_lines(db.session.connection().execute(
-        _todo_statements()[0], {**_open_params(actor), "limit": limit, "offset": offset}).all())
+        _todo_statements(dialect_name())[0], {**_open_params(actor), "limit": limit, "offset": offset}).all())
 
 
 def done_lines(actor: Actor, limit: int = 200) -> list[Line]:
@@ -151,7 +155,7 @@ def done_lines(actor: Actor, limit: int = 200) -> list[Line]:
 def todo_count(actor: Actor) -> int:
     if actor.user_id is None:
         return 0
-    return db.session.connection().execute(_todo_statements()[1], _open_params(actor)).scalar_one()
+    return db.session.connection().execute(_todo_statements(dialect_name())[1], _open_params(actor)).scalar_one()
 
 
 def done_tasks(actor: Actor, limit: int = 200) -> list[Task]:

@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, case, cast, func, literal, select
+from sqlalchemy import Integer, String, case, cast, func, literal, select
 
 from office import storage
 from office.actor import Actor
@@ -16,7 +16,7 @@ from office.approvals.models import ApprovalRequest, RequestState, StandaloneAtt
 from office.approvals.subjects import register_subject
 from office.audit import service as audit
 from office.errors import NotFound, PermissionDenied, ValidationError
-from office.extensions import db
+from office.extensions import among, db
 from office.timeutil import utcnow
 
 SUBJECT = "request"
@@ -114,8 +114,9 @@ def _summary(subject_id: str) -> str:
 
 
 def _summaries(subject_ids: list[str]) -> dict[str, str]:
-    return _lines(db.session.execute(select(StandaloneRequest.id, StandaloneRequest.title, StandaloneRequest.amount)
-                                     .where(StandaloneRequest.id.in_([int(i) for i in subject_ids]))))
+    return _lines(db.session.connection().execute(
+        select(StandaloneRequest.id, StandaloneRequest.title, StandaloneRequest.amount)
+        .where(among(StandaloneRequest.id, [int(i) for i in subject_ids], Integer))))
 
 
 def _todo_lines(subject_ids):

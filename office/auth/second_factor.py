@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import String, and_, any_, bindparam, delete, exists, func, or_, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import String, and_, delete, exists, func, or_, select
 
 from office.actor import Actor
 from office.audit import service as audit
@@ -29,7 +28,7 @@ from office.auth.models import (
     WebAuthnCredential,
 )
 from office.errors import NotFound, PermissionDenied, ValidationError
-from office.extensions import db
+from office.extensions import among_bound, db
 from office.timeutil import utcnow
 
 TOTP = "totp"
@@ -57,13 +56,9 @@ def required_for_sql(dialect: str = ""):
     array (the statement's text then never changes with the list, nor is it rewritten per request)."""
     decided = exists().where(SecondFactorPolicy.role == PostRole.role)
     required = exists().where(SecondFactorPolicy.role == PostRole.role, SecondFactorPolicy.required.is_(True))
-    if dialect == "postgresql":
-        by_default = PostRole.role == any_(bindparam("mfa_defaults", type_=postgresql.ARRAY(String)))
-    else:
-        by_default = PostRole.role.in_(bindparam("mfa_defaults", expanding=True))
     return exists().where(
         PostRole.post_id == Post.id, Post.user_id == User.id, PostRole.role.in_([r.value for r in Role]),
-        or_(required, and_(~decided, by_default)))
+        or_(required, and_(~decided, among_bound(PostRole.role, "mfa_defaults", String, dialect))))
 
 
 def required_defaults() -> dict:

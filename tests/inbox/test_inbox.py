@@ -99,6 +99,25 @@ def test_a_delegate_sees_his_principals_approvals_while_the_delegation_runs(org)
     assert req.id != req2.id
 
 
+
+def test_the_approvals_to_do_list_holds_the_principals_tasks_while_the_delegation_runs(org):
+    from office.approvals import queries
+
+    flow = make_flow(node("single", assignees=users("county_leader")), subject_type="request")
+    req = submit(org, "county_clerk", flow, title="购置办公设备的请示")
+    leader, deputy = org.actor("county_leader"), org.actor("county_deputy")
+    assert queries.todo_lines(deputy) == [] and queries.todo_count(deputy) == 0
+    today = utcnow().date()
+    d = auth.add_delegation(leader, org.user("county_deputy"), today, today + timedelta(days=1))
+    db.session.commit()
+    lines = queries.todo_lines(org.actor("county_deputy"))
+    assert [(line.request_id, line.summary) for line in lines] == [(req.id, "Request: 购置办公设备的请示")]
+    assert queries.todo_count(org.actor("county_deputy")) == 1
+    auth.revoke_delegation(leader, d)
+    db.session.commit()
+    assert queries.todo_lines(org.actor("county_deputy")) == [] and queries.todo_count(org.actor("county_deputy")) == 0
+
+
 def test_rebuild_reports_and_repairs_a_damaged_inbox(app, org):
     flow = make_flow(node("single", assignees=users("county_leader")), subject_type="request")
     submit(org, "county_clerk", flow, title="请示甲")
