@@ -255,6 +255,9 @@ def clerks_of(unit_ids: list[int]) -> list[int]:
 
 @dataclass
 class FieldView:
+    """One field of a fill page: its element (the record) and, as plain values, what the page
+    asks of it for every field (``value_type``, ``unit_of_measure``, ``choices``)."""
+
     code: str
     label: str
     element: object
@@ -263,6 +266,9 @@ class FieldView:
     required: bool = False
     status: str = ""
     previous: str = ""
+    value_type: str = ""
+    unit_of_measure: str = ""
+    choices: tuple = ()
 
 
 @dataclass
@@ -282,9 +288,11 @@ def form_view(sub: Submission) -> list[tuple[str, list[FieldView]]]:
         fields = []
         for f in s["fields"]:
             code = f["element"]
-            fields.append(FieldView(code, f.get("label") or els[code].name, els[code], pre.get(code),
+            el = els[code]
+            fields.append(FieldView(code, f.get("label") or el.name, el, pre.get(code),
                                     f.get("computed", ""), bool(f.get("required")),
-                                    (sub.field_status or {}).get(code, ""), prev.get(code, "")))
+                                    (sub.field_status or {}).get(code, ""), prev.get(code, ""),
+                                    el.value_type, el.unit_of_measure or "", tuple(el.choices or ())))
         out.append((s.get("title", ""), fields))
     return out
 

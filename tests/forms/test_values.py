@@ -186,3 +186,27 @@ def test_a_save_writes_its_values_in_element_order(issued, catalogue, monkeypatc
     posted = {"INCOME": "3.5", "DIBAO_HH": "31", "VILLAGES": "14", "POP_TOTAL": "2001"}
     forms.save(catalogue.actor("town_clerk"), sub_of(civil, town).id, posted)
     assert len(written) >= 4 and written == sorted(written)
+
+
+def test_fill_page_asks_each_field_by_its_kind(catalogue, client):
+    from tests.conftest import login
+
+    forms.create_element(SYSTEM, code="ROAD_GRADE", name="Road grade", value_type="choice",
+                         choices=["一级", "二级"], aggregation="none", period_type="quarter")
+    forms.create_element(SYSTEM, code="SURVEY_DAY", name="Survey day", value_type="date", aggregation="none",
+                         period_type="quarter")
+    forms.create_template(SYSTEM, code="ROADS", name="Roads form", definition={"sections": [{
+        "title": "Roads", "fields": [{"element": "POP_TOTAL"}, {"element": "INCOME"}, {"element": "HAS_PLAN"},
+                                     {"element": "ROAD_GRADE"}, {"element": "SURVEY_DAY"}]}]})
+    task = forms.issue_task(catalogue.actor("county_clerk"), template_code="ROADS", period="2025Q3",
+                            deadline=DEADLINE)
+    sub = sub_of(task, catalogue.unit("330106109"))
+    login(client, "town_clerk")
+    page = client.get(f"/reports/submissions/{sub.id}").get_data(as_text=True)
+    assert '<span class="muted">(persons)</span>' in page
+    assert 'name="f_POP_TOTAL" value="" data-prefill="" inputmode="decimal"' in page
+    assert 'name="f_INCOME" value="" data-prefill="" inputmode="decimal"' in page
+    assert '<select id="f_HAS_PLAN" name="f_HAS_PLAN"><option value=""></option><option value="yes"' in page
+    assert ('<select id="f_ROAD_GRADE" name="f_ROAD_GRADE"><option value=""></option><option >一级</option>'
+            '<option >二级</option></select>') in page
+    assert 'name="f_SURVEY_DAY" value="" data-prefill="" type="date"' in page
