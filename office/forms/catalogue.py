@@ -6,12 +6,12 @@ import re
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import String, select
+from sqlalchemy import select
 
 from office.actor import Actor
 from office.audit import service as audit
 from office.errors import NotFound, ValidationError
-from office.extensions import among, db
+from office.extensions import db
 from office.forms import expr
 from office.forms.models import (
     Aggregation,
@@ -76,8 +76,7 @@ def elements_by_code(codes) -> dict[str, DataElement]:
     codes = list(codes)
     if not codes:
         return {}
-    return {e.code: e for e in db.session.execute(select(DataElement).where(among(DataElement.code, codes, String)))
-            .scalars()}
+    return {e.code: e for e in db.session.execute(select(DataElement).where(DataElement.code.in_(codes))).scalars()}
 
 
 def list_elements() -> list[DataElement]:

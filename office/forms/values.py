@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, String, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from office.actor import Actor
 from office.errors import Conflict
-from office.extensions import among, db, session_memo
+from office.extensions import db, session_memo
 from office.forms import expr
 from office.forms.catalogue import element_period, elements_by_code, previous_period
 from office.forms.models import (
@@ -63,8 +63,7 @@ def read_values(unit_id: int, keys: list[tuple[int, str]]) -> dict[tuple[int, st
     ids = {k[0] for k in keys}
     periods = {k[1] for k in keys}
     rows = db.session.execute(select(DataValue).where(
-        DataValue.unit_id == unit_id, among(DataValue.element_id, ids, Integer),
-        among(DataValue.period, periods, String))).scalars()
+        DataValue.unit_id == unit_id, DataValue.element_id.in_(ids), DataValue.period.in_(periods))).scalars()
     wanted = set(keys)
     return {(r.element_id, r.period): r for r in rows if (r.element_id, r.period) in wanted}
 
@@ -176,8 +175,8 @@ def prefill(version: FormTemplateVersion, unit_id: int, period: str) -> dict[str
         wanted = {keys[c] for c in missing}
         rows = db.session.execute(
             select(SharedRow, SharedDataset).join(SharedDataset, SharedDataset.id == SharedRow.dataset_id)
-            .where(SharedRow.unit_id == unit_id, among(SharedRow.element_id, {k[0] for k in wanted}, Integer),
-                   among(SharedRow.period, {k[1] for k in wanted}, String))
+            .where(SharedRow.unit_id == unit_id, SharedRow.element_id.in_({k[0] for k in wanted}),
+                   SharedRow.period.in_({k[1] for k in wanted}))
             .order_by(SharedDataset.as_of, SharedDataset.id)).all()
         by_key = {(r.element_id, r.period): (r, ds) for r, ds in rows
                   if (r.element_id, r.period) in wanted}  # latest as-of wins
