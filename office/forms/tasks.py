@@ -26,7 +26,7 @@ from office.forms.models import (
     Submission,
     SubmissionState,
 )
-from office.forms.values import Prefill, form_elements, prefill, read_values, write_value
+from office.forms.values import Prefill, form_elements, prefill, read_values, value_records, write_value
 from office.notifications.service import notify
 from office.org.models import Level, Unit, UnitKind
 from office.org.service import ancestor_paths, units_under
@@ -300,7 +300,7 @@ def form_view(sub: Submission) -> list[tuple[str, list[FieldView]]]:
 def _previous_values(sub: Submission, els) -> dict[str, str]:
     pp = previous_period(sub.task.period)
     keys = {c: (e.id, element_period(e, pp)) for c, e in els.items()}
-    got = read_values(sub.unit_id, list(keys.values()))
+    got = value_records(sub.unit_id, list(keys.values()))
     return {c: got[k].value_text for c, k in keys.items() if k in got}
 
 
@@ -416,7 +416,7 @@ def check(sub: Submission) -> Checks:
     els = form_elements(version)
     fields = version.fields()
     keys = {f["element"]: (els[f["element"]].id, element_period(els[f["element"]], sub.task.period)) for f in fields}
-    stored = read_values(sub.unit_id, list(keys.values()))
+    stored = value_records(sub.unit_id, list(keys.values()))
     nums = {c: (stored[k].value_num if k in stored and stored[k].value_text != "" else None) for c, k in keys.items()}
     texts = {c: (stored[k].value_text if k in stored else "") for c, k in keys.items()}
     prev = _previous_values(sub, els)

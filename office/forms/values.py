@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import Integer, String, and_, bindparam, column, func, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
 from office.actor import Actor
 from office.errors import Conflict
-from office.extensions import db, session_memo
+from office.extensions import db, dialect_name, session_memo
 from office.forms import expr
-from office.forms.catalogue import element_period, elements_by_code, previous_period
+from office.forms.catalogue import element_period, element_records, elements_by_code, previous_period
 from office.forms.models import (
     DataElement,
     DataValue,
@@ -58,14 +59,41 @@ def locked_error(name: str) -> Conflict:
 
 def read_values(unit_id: int, keys: list[tuple[int, str]]) -> dict[tuple[int, str], DataValue]:
     """Stored values of one unit for (element id, period) keys."""
+    return _values_of(select(DataValue), unit_id, keys, scalars=True)
+
+
+def _values_of(query, unit_id: int, keys: list[tuple[int, str]], scalars: bool = False) -> dict:
+    """The values of ``keys`` of one unit. On PostgreSQL the keys go as two arrays unnested into
+    (element, period) pairs, each looked up by the whole (unit, period, element) index: one
+    statement text whatever the number of keys, and a plan that cannot drift to scanning every
+    period of an element (a prepared ``element_id = ANY(...)``, with or without the periods as a
+    second array, is planned once, generically, and may pick the (element, unit, period) key with
+    the period as a filter). Elsewhere element and period IN lists."""
     if not keys:
         return {}
-    ids = {k[0] for k in keys}
-    periods = {k[1] for k in keys}
-    rows = db.session.execute(select(DataValue).where(
-        DataValue.unit_id == unit_id, DataValue.element_id.in_(ids), DataValue.period.in_(periods))).scalars()
+    if dialect_name() == "postgresql":
+        pairs = func.unnest(bindparam(None, [k[0] for k in keys], type_=postgresql.ARRAY(Integer)),
+                            bindparam(None, [k[1] for k in keys], type_=postgresql.ARRAY(String))) \
+            .table_valued(column("element_id", Integer), column("period", String)).render_derived(name="k")
+        query = query.join_from(pairs, DataValue, and_(
+            DataValue.unit_id == unit_id, DataValue.period == pairs.c.period,
+            DataValue.element_id == pairs.c.element_id))
+    else:
+        query = query.where(DataValue.unit_id == unit_id, DataValue.element_id.in_({k[0] for k in keys}),
+                            DataValue.period.in_({k[1] for k in keys}))
+    result = db.session.execute(query)
     wanted = set(keys)
-    return {(r.element_id, r.period): r for r in rows if (r.element_id, r.period) in wanted}
+    return {key: r for r in (result.scalars() if scalars else result)
+            if (key := (r.element_id, r.period)) in wanted}
+
+
+_VALUE_COLUMNS = tuple(DataValue.__table__.c)
+
+
+def value_records(unit_id: int, keys: list[tuple[int, str]]) -> dict[tuple[int, str], object]:
+    """``read_values`` as read-only records (rows with the value's columns as attributes), for
+    what is shown or computed rather than written."""
+    return _values_of(select(*_VALUE_COLUMNS), unit_id, keys)
 
 
 def get_value(element_code: str, unit_id: int, period: str) -> DataValue | None:
@@ -137,13 +165,14 @@ def history(value_id: int) -> list[ValueHistory]:
 
 
 def form_elements(version: FormTemplateVersion) -> dict[str, DataElement]:
-    """The form's elements by code; read once per saved version until the session writes or ends
-    (a fill page and a roll-up page each ask two or three times)."""
+    """The form's elements by code, as read-only records (``element_records``); read once per
+    saved version until the session writes or ends (a fill page and a roll-up page each ask two or
+    three times)."""
     if version.id is None:
-        return elements_by_code([f["element"] for f in version.fields()])
+        return element_records([f["element"] for f in version.fields()])
     memo = session_memo("forms.elements")
     if version.id not in memo:
-        by_code = elements_by_code([f["element"] for f in version.fields()])
+        by_code = element_records([f["element"] for f in version.fields()])
         memo[version.id] = by_code
     return dict(memo[version.id])
 
@@ -155,7 +184,7 @@ def prefill(version: FormTemplateVersion, unit_id: int, period: str) -> dict[str
     fields = version.fields()
     els = form_elements(version)
     keys = {f["element"]: (els[f["element"]].id, element_period(els[f["element"]], period)) for f in fields}
-    stored = read_values(unit_id, list(keys.values()))
+    stored = value_records(unit_id, list(keys.values()))
     out: dict[str, Prefill] = {}
     for code, key in keys.items():
         v = stored.get(key)
@@ -188,7 +217,7 @@ def prefill(version: FormTemplateVersion, unit_id: int, period: str) -> dict[str
     carry = [c for c in keys if c not in out and els[c].carry_forward]
     if carry:
         prev = {c: (els[c].id, element_period(els[c], previous_period(period))) for c in carry}
-        before = read_values(unit_id, list(prev.values()))
+        before = value_records(unit_id, list(prev.values()))
         for code in carry:
             v = before.get(prev[code])
             if v is not None and v.value_text != "":

@@ -210,3 +210,23 @@ def test_fill_page_asks_each_field_by_its_kind(catalogue, client):
     assert ('<select id="f_ROAD_GRADE" name="f_ROAD_GRADE"><option value=""></option><option >一级</option>'
             '<option >二级</option></select>') in page
     assert 'name="f_SURVEY_DAY" value="" data-prefill="" type="date"' in page
+
+
+def test_values_are_read_by_their_exact_element_and_period(catalogue):
+    """A page asks for some elements in one period and others in another (a year element in a
+    monthly form): it gets those values and no other element's value of the other period."""
+    from office.forms.values import read_values, value_records, write_value
+
+    town = catalogue.unit("330106109")
+    clerk = catalogue.actor("town_clerk")
+    total, male = forms.element_by_code("POP_TOTAL"), forms.element_by_code("POP_MALE")
+    for el in (total, male):
+        for period, n in (("2025Q2", 1), ("2025Q3", 2)):
+            write_value(clerk, el, town.id, period, f"{el.code}-{period}", float(n), source=Source.TYPED)
+    db.session.commit()
+    keys = [(total.id, "2025Q3"), (male.id, "2025Q2"), (male.id, "2024Q4")]
+    for read in (value_records, read_values):
+        got = read(town.id, keys)
+        assert {k: v.value_text for k, v in got.items()} == {
+            (total.id, "2025Q3"): "POP_TOTAL-2025Q3", (male.id, "2025Q2"): "POP_MALE-2025Q2"}
+    assert value_records(town.id, []) == {}
