@@ -59,7 +59,8 @@ def among(column, values, item_type):
     planned once for any array, and for a condition next to others on a table with several
     indexes PostgreSQL's generic plan may pick the wrong one (a form's values by element, unit and
     period: the (element, unit, period) key with period filtered, 25 ms, instead of the (unit,
-    period, element) index, 1.6 ms). Those keep their IN lists."""
+    period, element) index, 1.6 ms). Those keep their IN lists, or look up exact keys (a form's
+    values go as unnested (element, period) pairs, ``office.forms.values``)."""
     values = list(values)
     if dialect_name() == "postgresql":
         return column == any_(bindparam(None, values, type_=postgresql.ARRAY(item_type)))
