@@ -101,12 +101,12 @@ def requests_():
 def request_detail(request_id: int):
     actor = current_actor()
     req = queries.get_request(actor, request_id)
-    item = standalone.get_item(req.subject_id) if req.subject_type == standalone.SUBJECT else None
+    _item, attachments = standalone.item_and_attachments(req)
     return jsonify(request=_request_json(req),
                    attachments=[{"id": a.id, "name": a.name, "type": a.file_type, "size": a.size,
                                  "sha256": a.sha256,
                                  "url": url_for("approvals.attachment", request_id=req.id, attachment_id=a.id)}
-                                for a in standalone.attachments_of(item)],
+                                for a in attachments],
                    tasks=[_task_json(t) for t in queries.request_tasks(req)],
                    timeline=[{"kind": a.kind, "actor": a.actor_name if a.actor_id else None, "on_behalf_of": a.on_behalf_of_name,
                               "opinion": a.opinion, "node_index": a.node_index,

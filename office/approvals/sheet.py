@@ -87,14 +87,14 @@ def build_sheet(req: ApprovalRequest):
         opinions.append(Opinion(role=role, name=who(a.actor_name, a.on_behalf_of_name), opinion=text,
                                 signed_at=_stamp(a.created_at),
                                 signature_png=signature_file(sig) if sig is not None else None))
-    item = standalone.get_item(req.subject_id) if req.subject_type == standalone.SUBJECT else None
+    item, attachments = standalone.item_and_attachments(req)
     amount = f"{item.amount:,.2f}" if item is not None and item.amount is not None else ""
     unit = req.unit.name if req.unit is not None else ""
     out = ApprovalSheet(
         organ=unit, title=req.title, number=str(req.id), requester=req.requester.name if req.requester else "",
         unit=unit, submitted=_stamp(req.submitted_at), flow=req.flow_version.flow.name,
         state=STATES.get(req.state, req.state), amount=amount, body=item.body if item is not None else "",
-        attachments=[a.name for a in standalone.attachments_of(item)], opinions=opinions)
+        attachments=[a.name for a in attachments], opinions=opinions)
     st = subjects.get_subject(req.subject_type)
     if st is not None and st.sheet is not None:
         return st.sheet(req, out) or out

@@ -145,6 +145,21 @@ def get_item(subject_id: str) -> StandaloneRequest | None:
         .scalar_one_or_none()
 
 
+def item_and_attachments(req: ApprovalRequest) -> tuple[StandaloneRequest | None, list[StandaloneAttachment]]:
+    """The stand-alone request behind ``req`` (None when another module's record is its subject)
+    and its files in order, read in one statement."""
+    if req.subject_type != SUBJECT:
+        return None, []
+    rows = db.session.execute(
+        select(StandaloneRequest, StandaloneAttachment)
+        .outerjoin(StandaloneAttachment, StandaloneAttachment.standalone_id == StandaloneRequest.id)
+        .where(StandaloneRequest.id == int(req.subject_id))
+        .order_by(StandaloneAttachment.position, StandaloneAttachment.id)).all()
+    if not rows:
+        return None, []
+    return rows[0][0], [att for _item, att in rows if att is not None]
+
+
 def attachments_of(item: StandaloneRequest | None) -> list[StandaloneAttachment]:
     if item is None:
         return []

@@ -89,12 +89,12 @@ def show(request_id: int):
     req, tasks = queries.shown_request(actor, request_id, options=_SHOWN)
     actions = queries.timeline(req)
     people = _names_by_id([t.assignee_id for t in tasks] + [t.on_behalf_of_id for t in tasks] + [req.requester_id])
-    item = standalone.get_item(req.subject_id) if req.subject_type == standalone.SUBJECT else None
+    item, attachments = standalone.item_and_attachments(req)
     return render_template(
         "approvals/request.html", req=req, actions=actions, tasks=tasks, people=people,
         nodes=req.flow_version.nodes, flow=req.flow_version.flow, allowed=queries.allowed(actor, req, tasks),
         summary=queries.summary(req), subject_url=queries.subject_url(req), item=item,
-        attachments=standalone.attachments_of(item), accept=storage.ACCEPT,
+        attachments=attachments, accept=storage.ACCEPT,
         may_edit_attachments=(item is not None and req.state == "returned" and req.requester_id == actor.user_id),
         subject_label=(subjects.get_subject(req.subject_type).label
                        if subjects.get_subject(req.subject_type) else req.subject_type),

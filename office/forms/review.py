@@ -83,7 +83,9 @@ def _move(actor: Actor, sub: Submission, action: str, note: str = "") -> None:
 
 
 def pending_below(sub: Submission) -> int:
-    """Submissions below ``sub`` in its task that are not approved yet."""
+    """Submissions below ``sub`` in its task that are not approved yet (a leaf has none below it)."""
+    if sub.kind == "leaf":
+        return 0
     return db.session.execute(select(func.count()).select_from(Submission).where(
         Submission.task_id == sub.task_id, Submission.parent_id == sub.id,
         Submission.state != SubmissionState.APPROVED)).scalar_one()

@@ -78,9 +78,10 @@ def get_task(actor: Actor, task_id: int) -> ReportTask:
     return t
 
 
-def get_submission(actor: Actor, sub_id: int, *, lock: bool = False) -> Submission:
-    """Outside the actor's subtree (another township's report) is 404."""
-    q = select(Submission).where(Submission.id == sub_id)
+def get_submission(actor: Actor, sub_id: int, *, lock: bool = False, options: tuple = ()) -> Submission:
+    """Outside the actor's subtree (another township's report) is 404. ``options``: what a page
+    reads of the submission with it (its unit, its task and the task's form version)."""
+    q = select(Submission).where(Submission.id == sub_id).options(*options)
     if lock:
         q = q.with_for_update()
     sub = db.session.execute(q).scalar_one_or_none()
@@ -140,6 +141,9 @@ def to_review(actor: Actor) -> list[Submission]:
 
 
 def children(sub: Submission) -> list[Submission]:
+    """The submissions one level below ``sub``; a leaf (filled by its own unit) has none."""
+    if sub.kind == "leaf":
+        return []
     return list(db.session.execute(select(Submission).where(Submission.parent_id == sub.id)
                                    .order_by(Submission.path)).scalars())
 

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from jinja2 import pass_eval_context
+from sqlalchemy.orm import joinedload
 
 from office.errors import NotFound, PermissionDenied, ValidationError
 from office.extensions import db
@@ -22,6 +23,7 @@ from office.forms.labels import (
     state_label,
     value_type_label,
 )
+from office.forms.models import ReportTask, Submission
 from office.forms.tasks import Workload
 from office.org.models import Division
 from office.timeutil import utcnow
@@ -194,11 +196,15 @@ def urge(task_id: int):
     return redirect(url_for("forms.task", task_id=task_id))
 
 
+# What the fill page shows of a submission, read with it: its unit, its task and the form version.
+_SHOWN = (joinedload(Submission.unit), joinedload(Submission.task).joinedload(ReportTask.template_version))
+
+
 @bp.get("/submissions/<int:sub_id>")
 @login_required
 def submission(sub_id: int):
     actor = current_actor()
-    sub = tasks.get_submission(actor, sub_id)
+    sub = tasks.get_submission(actor, sub_id, options=_SHOWN)
     editable = sub.kind == "leaf" and sub.state in tasks.OPEN and tasks.may_fill(actor, sub)
     sections = tasks.form_view(sub) if sub.kind == "leaf" else []
     # Checks speak of stored values: before the first save the page shows prefills, not errors.

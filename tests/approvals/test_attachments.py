@@ -7,6 +7,7 @@ import hashlib
 import io
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import quote
 
 import pytest
@@ -66,6 +67,8 @@ def test_submit_with_attachments_stores_by_hash(app, org):
     atts = standalone.attachments_of(item)
     assert [(a.name, a.file_type, a.position) for a in atts] == [
         ("采购清单.pdf", "pdf", 1), ("照片.png", "png", 2), ("方案.docx", "docx", 3), ("again.pdf", "pdf", 4)]
+    # The request page reads the item and its files in one statement, in the same order.
+    assert standalone.item_and_attachments(req) == (item, atts)
     digest = hashlib.sha256(PDF).hexdigest()
     assert atts[0].sha256 == atts[3].sha256 == digest
     path = Path(app.config["STORAGE_DIR"]) / "approvals" / digest[:2] / digest
@@ -187,3 +190,11 @@ def test_attachments_change_only_while_returned(org):
     service.resubmit(clerk, req.id)
     with pytest.raises(ValidationError):
         standalone.remove_attachment(clerk, req.id, rows[0].id)
+
+
+def test_request_without_files_and_other_subjects_have_no_attachments(app, org):
+    req = standalone.submit(org.actor("county_clerk"), title="请假申请", body="事由", flow=_flow())
+    item, atts = standalone.item_and_attachments(req)
+    assert item is not None and item.title == "请假申请" and atts == []
+    other = SimpleNamespace(subject_type="docflow.document", subject_id=str(item.id))
+    assert standalone.item_and_attachments(other) == (None, [])
