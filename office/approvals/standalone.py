@@ -160,13 +160,6 @@ def item_and_attachments(req: ApprovalRequest) -> tuple[StandaloneRequest | None
     return rows[0][0], [att for _item, att in rows if att is not None]
 
 
-def attachments_of(item: StandaloneRequest | None) -> list[StandaloneAttachment]:
-    if item is None:
-        return []
-    return list(db.session.execute(select(StandaloneAttachment).where(StandaloneAttachment.standalone_id == item.id)
-                                   .order_by(StandaloneAttachment.position, StandaloneAttachment.id)).scalars())
-
-
 def _own_returned(actor: Actor, request_id: int, version) -> tuple[ApprovalRequest, StandaloneRequest]:
     """The requester's own stand-alone request, locked, while it is back with him (returned)."""
     queries.get_request(actor, request_id)  # 404 for those who may not see it

@@ -271,10 +271,10 @@ def shown_parts(doc_id: int) -> ShownParts:
         if row.kind == "r":
             (main if row.role == "main" else cc).append(row.name)
         elif row.kind == "a":
-            files.append(row)
+            files.append(ListedAttachment(row.item_id, row.name, row.size))
         else:
             revisions.append(row.item_id)
-    return ShownParts(main, cc, [ListedAttachment(f.item_id, f.name, f.size) for f in files], revisions)
+    return ShownParts(main, cc, files, revisions)
 
 
 @cache

@@ -327,12 +327,6 @@ def revisions(doc: Document) -> list[DocumentRevision]:
                                    .order_by(DocumentRevision.number)).scalars())
 
 
-def revision_numbers(doc: Document) -> list[int]:
-    """The numbers of the document's revisions, oldest first (their texts are not read)."""
-    return list(db.session.execute(select(DocumentRevision.number).where(DocumentRevision.document_id == doc.id)
-                                   .order_by(DocumentRevision.number)).scalars())
-
-
 def diff(doc: Document, a: int, b: int) -> list[str]:
     """Unified difference of title and body between revisions ``a`` and ``b``."""
     revs = {r.number: r for r in db.session.execute(

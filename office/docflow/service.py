@@ -15,7 +15,6 @@ from office.docflow.drafting import (  # noqa: F401
     check_routing,
     create_draft,
     diff,
-    revision_numbers,
     revisions,
     update_draft,
 )

@@ -89,10 +89,9 @@ def build_foreign(org) -> Foreign:
                                                   "assignees": {"kind": "user", "users": ["sc_leader"]}}]})
     req = standalone.submit(clerk, title=f"请示{MARK}", body=f"请示正文{MARK}", flow=flow,
                             attachments=[(f"清单{MARK}.pdf", PDF_BYTES)])
-    item = standalone.get_item(req.subject_id)
     task = next(t for t in approvals.todo_tasks(leader) if t.request_id == req.id)
     f.ids.update(flow=flow.id, request=req.id, task=task.id,
-                 request_attachment=standalone.attachments_of(item)[0].id)
+                 request_attachment=standalone.item_and_attachments(req)[1][0].id)
 
     # A form task issued by the county to its township, and the township's submission.
     for e in ELEMENTS:
