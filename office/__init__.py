@@ -56,7 +56,10 @@ def create_app(overrides: dict | None = None) -> Flask:
         raise RuntimeError(f"OFFICE_AUDIT_RETENTION_DAYS must be at least {MIN_RETENTION_DAYS} (audit logs are "
                            f"kept at least six months)")
 
+    from office import dbping
+
     db.init_app(app)
+    dbping.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -18,6 +18,12 @@ class Actor:
     on_behalf_of_name: str = ""
     ip: str = ""
     user_agent: str = ""
+    acting_unit_ids: tuple[int, ...] = ()
+    """The units whose documents he handles (his own and, for a general office, its government's),
+    when they were read with his post; () when not read (``office.docflow.common`` reads them)."""
+    principal_ids: tuple[int, ...] | None = None
+    """The people whose approvals he handles today by delegation, when they were read with his
+    session; None when not read (``office.approvals.queries`` reads them)."""
 
     def has_role(self, *roles: str) -> bool:
         return any(r in self.roles for r in roles)
@@ -31,10 +37,12 @@ class Actor:
         return "system" in self.roles
 
 
-def actor_for_post(post, *, ip: str = "", user_agent: str = "", user=None) -> Actor:
+def actor_for_post(post, *, ip: str = "", user_agent: str = "", user=None,
+                   principals: tuple[int, ...] | None = None) -> Actor:
     """Build the actor for a user acting in one of his posts (``user``: the post's user, when the
-    caller has him at hand)."""
+    caller has him at hand; ``principals``: who delegated to him today, when read)."""
     unit = post.unit
+    government = getattr(unit, "government_id", False)  # read with the session's post (UnitRef)
     return Actor(
         user_id=post.user_id,
         name=(user if user is not None and user.id == post.user_id else post.user).name,
@@ -45,4 +53,6 @@ def actor_for_post(post, *, ip: str = "", user_agent: str = "", user=None) -> Ac
         rank=post.rank,
         ip=ip,
         user_agent=user_agent,
+        acting_unit_ids=() if government is False else (post.unit_id, government) if government else (post.unit_id,),
+        principal_ids=principals,
     )

@@ -100,7 +100,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD") or None,
         "SMTP_STARTTLS": _bool("SMTP_STARTTLS", False),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "office@localhost"),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        # A pooled connection idle longer than this is pinged before use (office/dbping.py).
+        "DB_PING_IDLE_SECONDS": _int("OFFICE_DB_PING_IDLE_SECONDS", 10),
         # Signed daily digests of the audit chain head, kept outside the database.
         "AUDIT_ANCHOR_DIR": os.environ.get("OFFICE_AUDIT_ANCHOR_DIR") or None,
         "AUDIT_ANCHOR_KEY": os.environ.get("OFFICE_AUDIT_ANCHOR_KEY") or None,

@@ -36,6 +36,8 @@ from werkzeug.routing import IntegerConverter
 from office.actor import Actor, actor_for_post
 from office.errors import OfficeError
 from office.extensions import db, dialect_name, login_manager
+from office.listing import Rows
+from office.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 bp = Blueprint("web", __name__)
@@ -221,18 +223,33 @@ def paging(total: int, size: int = PAGE_SIZE) -> Paging:
     return Paging(min(max(1, request.args.get("page", 1, type=int) or 1), pages), pages, total, size)
 
 
+def paged(read: Callable[[int, int], Rows], count: Callable[[], int], size: int = PAGE_SIZE) -> tuple[Paging, Rows]:
+    """``paging`` and the page's rows, for a list whose rows carry its total (``office.listing``):
+    ``read(limit, offset)`` reads the page ``?page=N`` asks for and its total in one statement;
+    only a page past the end costs ``count()`` and a second read (of the last page)."""
+    asked = max(1, request.args.get("page", 1, type=int) or 1)
+    rows = read(size, (asked - 1) * size)
+    if rows.total is not None or asked == 1:
+        total = rows.total or 0
+        return Paging(asked, max(1, -(-total // size)), total, size), rows
+    p = paging(count(), size)
+    return p, read(p.size, p.offset)
+
+
 # --- the acting user -------------------------------------------------------------------------
 
 
 @cache
 def _session_also(dialect: str) -> tuple:
-    """What every page reads with the session: the user's unread count and whether one of his roles
-    must use a second factor (one tuple, built once per database kind)."""
+    """What every page reads with the session: the user's unread count, whether one of his roles
+    must use a second factor, and whose approvals he handles today by delegation (one tuple, built
+    once per database kind)."""
     from office.auth.models import User
     from office.auth.second_factor import required_for_sql
+    from office.auth.service import principal_ids_of
     from office.notifications.service import unread_count_of
 
-    return (unread_count_of(User.id), required_for_sql(dialect))
+    return (unread_count_of(User.id), required_for_sql(dialect), principal_ids_of(User.id, dialect))
 
 
 @login_manager.request_loader
@@ -245,7 +262,7 @@ def _load_user_from_session(_request):
     if not token:
         return None
     live = load_identity(auth.token_hash(token), also=_session_also(dialect_name()),
-                         params=required_defaults())
+                         params={**required_defaults(), "principals_on": utcnow().date()})
     if live is None or not live.user.active:
         return None
     if live.session.second_factor_at is None:
@@ -258,6 +275,7 @@ def _load_user_from_session(_request):
             return None
     g.session_ref = live.session
     g.unread_notifications = (live.user.id, live.also[0])
+    g.principals = (live.user.id, auth.parse_ids(live.also[2]))
     g.post = live.post
     return live.user
 
@@ -292,7 +310,9 @@ def current_actor() -> Actor:
     if post is None:
         actor = Actor(user_id=current_user.id, name=current_user.name, ip=ip, user_agent=ua)
     else:
-        actor = actor_for_post(post, ip=ip, user_agent=ua, user=current_user._get_current_object())
+        known = g.get("principals")
+        actor = actor_for_post(post, ip=ip, user_agent=ua, user=current_user._get_current_object(),
+                               principals=known[1] if known and known[0] == current_user.id else None)
     g.actor = actor
     return actor
 

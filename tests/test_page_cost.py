@@ -116,3 +116,97 @@ def test_the_layout_is_in_the_users_language_each_request(client, org):
     other = client.application.test_client()
     login(other, "county_staff")
     assert "Log out" in other.get("/notifications/").get_data(as_text=True)
+
+
+def _timed_app(app):
+    return create_app({**{k: app.config[k] for k in ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "INSTANCE_DIR",
+                                                      "STORAGE_DIR", "BABEL_DEFAULT_LOCALE")},
+                       "TESTING": True, "REDIS_URL": None, "JOBS_INPROCESS_MODE": "sync", "REQUEST_TIMING": True})
+
+
+def test_lists_read_their_rows_and_total_in_one_statement(app, org):
+    """The incoming, outgoing and approvals lists each read the session (with the units the clerk
+    works for and whose approvals he handles) and then one statement for the page's rows with the
+    list's total; the outgoing list's issuers' names come with them on PostgreSQL."""
+    from office.docflow import service as df
+    from office.extensions import db
+    from office.timing import QUERIES_HEADER
+
+    clerk = org.actor("county_clerk")
+    gov = org.unit("330106", "gov")
+    df.create_draft(clerk, doc_type="通知", title="关于开展检查的通知", lead_unit_id=gov.id,
+                    main=["group:township_governments"])
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    timed = _timed_app(app)
+    with timed.app_context():
+        try:
+            c = timed.test_client()
+            login(c, "county_clerk")
+            c.get("/documents/")  # the first request of a new process also opens its connection
+            cost = {path: (r.status_code, int(r.headers[QUERIES_HEADER]))
+                    for path in ("/documents/", "/documents/outgoing", "/approvals/")
+                    for r in [c.get(path)]}
+            assert cost == {"/documents/": (200, 2), "/documents/outgoing": (200, 2 if postgres else 3),
+                            "/approvals/": (200, 2)}
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_a_page_past_the_end_shows_the_last_page(client, org):
+    """The lists read their total with their rows: a page past the end (no row to carry it) is
+    counted apart and shows the last page; a page that is no number, the first."""
+    _requests_due(org, 53)
+    login(client, "county_leader")
+    second = client.get("/approvals/?page=2").get_data(as_text=True)
+    past = client.get("/approvals/?page=9").get_data(as_text=True)
+    assert _task_rows(past) == _task_rows(second) and len(_task_rows(past)) == 3 and "Page 2 of 2" in past
+    assert _task_rows(client.get("/approvals/?page=x").get_data(as_text=True)) == \
+        _task_rows(client.get("/approvals/").get_data(as_text=True))
+    empty = client.get("/documents/outgoing?page=4").get_data(as_text=True)
+    assert "No documents" in empty or "没有" in empty
+
+
+def test_the_units_and_principals_read_with_the_session_are_the_services(app, org):
+    """What the session's statement reads for the lists (the government a general office works
+    for, whose approvals a deputy handles today by delegation) is what the services read alone,
+    for every post; a delegation given or revoked shows on the deputy's next page."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import select
+
+    from office.actor import actor_for_post
+    from office.auth import service as auth
+    from office.auth.identity import load_identity
+    from office.auth.models import Post, UserSession
+    from office.docflow.common import acting_unit_ids
+    from office.extensions import db
+    from office.web import _session_also
+    from tests.approvals.helpers import make_flow, node, submit, users
+
+    submit(org, "county_clerk", make_flow(node("single", assignees=users("county_leader")), subject_type="request"),
+           title="请示：经费")
+    deputy = org.user("county_deputy")
+    dialect = db.session.get_bind().dialect.name
+
+    def read(token_hash: str):
+        return load_identity(token_hash, also=_session_also(dialect),
+                             params={"mfa_defaults": [], "principals_on": date.today()})
+
+    for post in db.session.execute(select(Post)).scalars():
+        db.session.add(UserSession(token_hash=f"t{post.id}", user_id=post.user_id, post_id=post.id))
+    db.session.commit()
+    for post in db.session.execute(select(Post)).scalars():
+        live = read(f"t{post.id}")
+        from_session = actor_for_post(live.post, user=live.user)
+        assert acting_unit_ids(from_session) == acting_unit_ids(actor_for_post(post)), post.unit.name
+    assert read(f"t{org.post('county_deputy').id}").also[2] is None
+
+    leader = org.actor("county_leader")
+    delegation = auth.add_delegation(leader, deputy, date.today(), date.today() + timedelta(days=2), "出差")
+    assert auth.parse_ids(read(f"t{org.post('county_deputy').id}").also[2]) == (org.user("county_leader").id,)
+    c = app.test_client()
+    login(c, "county_deputy")
+    assert "请示：经费" in c.get("/approvals/").get_data(as_text=True)
+    auth.revoke_delegation(leader, delegation)
+    assert "请示：经费" not in c.get("/approvals/").get_data(as_text=True)

@@ -16,7 +16,8 @@ def test_pool_holds_a_connection_per_serving_thread(monkeypatch):
     threads = runpy.run_path(str(ROOT / "gunicorn.conf.py"))["threads"]
     cfg = load_config({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u@127.0.0.1/db"})
     assert cfg["SQLALCHEMY_ENGINE_OPTIONS"]["pool_size"] >= threads
-    assert cfg["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
+    # No ping per checkout: an idle connection is pinged before use (office/dbping.py).
+    assert "pool_pre_ping" not in cfg["SQLALCHEMY_ENGINE_OPTIONS"] and cfg["DB_PING_IDLE_SECONDS"] == 10
 
     monkeypatch.setenv("OFFICE_DB_POOL_SIZE", "24")
     cfg = load_config({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u@127.0.0.1/db"})

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 from flask_babel import gettext as _
 from sqlalchemy import Integer, String, bindparam, cast, exists, func, or_, select
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import aliased, contains_eager
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 from sqlalchemy.sql.functions import FunctionElement
 
 from office.actor import Actor
@@ -29,6 +29,7 @@ from office.auth.models import User
 from office.auth.service import principal_ids
 from office.errors import NotFound
 from office.extensions import among_bound, db, dialect_name
+from office.listing import Rows, with_total
 from office.org.models import Unit
 from office.timeutil import utcnow
 
@@ -43,8 +44,12 @@ def _open(dialect: str) -> tuple:
 
 
 def _open_params(actor: Actor) -> dict:
-    """``_open``'s values: the actor, and the leaders he acts for today (read once per request)."""
+    """``_open``'s values: the actor, and the leaders he acts for today (read with his session, else
+    once per request)."""
     from office.web import per_actor
+
+    if actor.principal_ids is not None:
+        return {"me": actor.user_id, "principals": list(actor.principal_ids)}
 
     def build() -> dict:
         ids = list(db.session.connection().execute(principal_ids(actor.user_id, utcnow().date())).scalars()) \
@@ -124,26 +129,27 @@ def _lines_select():
 @cache
 def _todo_statements(dialect: str):
     """The to-do list's rows and count, built once per database kind."""
-    rows = _lines_select().where(*_open(dialect)).order_by(*_TODO_ORDER).limit(bindparam("limit")) \
-        .offset(bindparam("offset"))
     count = select(func.count()).select_from(Task).join(ApprovalRequest, ApprovalRequest.id == Task.request_id) \
         .where(*_open(dialect))
+    rows = with_total(_lines_select().where(*_open(dialect)).order_by(*_TODO_ORDER).limit(bindparam("limit"))
+                      .offset(bindparam("offset")), count)
     return rows, count
 
 
 def _as_lines(rows) -> list[Line]:
     """List rows with their summary lines (one statement per subject type)."""
     summaries = subjects.summaries_of([(r[9], r[10]) for r in rows])
-    return [Line(*r, summaries.get((r.subject_type, str(r.subject_id)), "")) for r in rows]
+    return [Line(*r[:11], summaries.get((r.subject_type, str(r.subject_id)), "")) for r in rows]
 
 
-def todo_lines(actor: Actor, limit: int = 200, offset: int = 0) -> list[Line]:
+def todo_lines(actor: Actor, limit: int = 200, offset: int = 0) -> Rows:
     """``todo_tasks`` as list rows, in the same order: one statement for the task, its request,
-    requester, unit and step name."""
+    requester, unit and step name, and the list's count (``todo_count``, as ``Rows.total``)."""
     if actor.user_id is None:
-        return []
-    return _as_lines(db.session.connection().execute(
-        _todo_statements(dialect_name())[0], {**_open_params(actor), "limit": limit, "offset": offset}).all())
+        return Rows((), 0)
+    rows = db.session.connection().execute(
+        _todo_statements(dialect_name())[0], {**_open_params(actor), "limit": limit, "offset": offset}).all()
+    return Rows(_as_lines(rows), rows[0].total if rows else None)
 
 
 def done_lines(actor: Actor, limit: int = 200) -> list[Line]:
@@ -213,27 +219,72 @@ def has_request(subject_type: str, subject_id_column, states):
                           ApprovalRequest.state.in_(list(states)))
 
 
+@cache
+def _request_statements():
+    """The statements of one request's reads, built once (bound per request as ``request``): its
+    actions in order, its tasks in order, and its tasks with the names of the people they name."""
+    actions = select(ApprovalAction).where(ApprovalAction.request_id == bindparam("request")) \
+        .order_by(ApprovalAction.id)
+    order = (Task.entry_no, Task.seq, Task.id)
+    tasks = select(Task).where(Task.request_id == bindparam("request")).order_by(*order)
+    assignee, behalf = aliased(User), aliased(User)
+    named = (select(Task, assignee.name, behalf.name).outerjoin(assignee, assignee.id == Task.assignee_id)
+             .outerjoin(behalf, behalf.id == Task.on_behalf_of_id).where(Task.request_id == bindparam("request"))
+             .order_by(*order))
+    return actions, tasks, named
+
+
 def timeline(req: ApprovalRequest) -> list[ApprovalAction]:
-    return list(db.session.execute(select(ApprovalAction).where(ApprovalAction.request_id == req.id)
-                                   .order_by(ApprovalAction.id)).scalars())
+    return list(db.session.execute(_request_statements()[0], {"request": req.id}).scalars())
 
 
 def request_tasks(req: ApprovalRequest) -> list[Task]:
     """Every task of the request in its order. Whoever is assigned one (or has it on his behalf)
     takes part in the request: that is noted for the rest of the request's reads
     (``access.is_participant``), so a page that reads the tasks first needs no separate check."""
-    tasks = list(db.session.execute(select(Task).where(Task.request_id == req.id)
-                                    .order_by(Task.entry_no, Task.seq, Task.id)).scalars())
+    tasks = list(db.session.execute(_request_statements()[1], {"request": req.id}).scalars())
     access.note_participants(req, tasks)
     return tasks
 
 
-def shown_request(actor: Actor, request_id: int, options: tuple = ()) -> tuple[ApprovalRequest, list[Task]]:
-    """``get_request`` with its tasks, read before the check (which then needs no query of its own
-    when the actor holds one of them). Nothing is shown when the check fails: 404 as there."""
-    req = db.session.get(ApprovalRequest, request_id, options=options)
-    tasks = request_tasks(req) if req is not None else []
-    return _visible(actor, req), tasks
+@lru_cache(maxsize=8)
+def _shown_statement(options: tuple):
+    """The request by id with its requester and ``options``' relations, built once per ``options``."""
+    return select(ApprovalRequest).options(*options, joinedload(ApprovalRequest.requester)) \
+        .where(ApprovalRequest.id == bindparam("request"))
+
+
+class Person(NamedTuple):
+    id: int
+    name: str
+
+
+class Shown(NamedTuple):
+    """A request as its page shows it: the request, its tasks in order, and the people they name
+    (requester, assignees, those on whose behalf), by id."""
+
+    req: ApprovalRequest
+    tasks: list[Task]
+    people: dict[int, Person]
+
+
+def shown_request(actor: Actor, request_id: int, options: tuple = ()) -> Shown:
+    """``get_request`` (with its requester) and its tasks with their people's names, the tasks read
+    before the check (which then needs no query of its own when the actor holds one of them).
+    Nothing is shown when the check fails: 404 as there."""
+    req = db.session.execute(_shown_statement(options), {"request": request_id}).unique().scalar_one_or_none()
+    if req is None:
+        _visible(actor, req)
+    rows = db.session.execute(_request_statements()[2], {"request": req.id}).all()
+    tasks = [t for t, _a, _b in rows]
+    access.note_participants(req, tasks)
+    people = {req.requester_id: Person(req.requester_id, req.requester.name)}
+    for t, assignee_name, behalf_name in rows:
+        if t.assignee_id is not None:
+            people[t.assignee_id] = Person(t.assignee_id, assignee_name)
+        if t.on_behalf_of_id is not None:
+            people[t.on_behalf_of_id] = Person(t.on_behalf_of_id, behalf_name)
+    return Shown(_visible(actor, req), tasks, people)
 
 
 @dataclass

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from functools import cache
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, String, case, cast, func, literal, select
+from sqlalchemy import Integer, String, bindparam, case, cast, func, literal, select
 
 from office import storage
 from office.actor import Actor
@@ -16,7 +17,7 @@ from office.approvals.models import ApprovalRequest, RequestState, StandaloneAtt
 from office.approvals.subjects import register_subject
 from office.audit import service as audit
 from office.errors import NotFound, PermissionDenied, ValidationError
-from office.extensions import among, db
+from office.extensions import among_bound, db, dialect_name
 from office.timeutil import utcnow
 
 SUBJECT = "request"
@@ -113,10 +114,15 @@ def _summary(subject_id: str) -> str:
     return _lines([item])[str(item.id)] if item is not None else ""
 
 
+@cache
+def _summaries_statement(dialect: str):
+    return select(StandaloneRequest.id, StandaloneRequest.title, StandaloneRequest.amount) \
+        .where(among_bound(StandaloneRequest.id, "ids", Integer, dialect))
+
+
 def _summaries(subject_ids: list[str]) -> dict[str, str]:
-    return _lines(db.session.connection().execute(
-        select(StandaloneRequest.id, StandaloneRequest.title, StandaloneRequest.amount)
-        .where(among(StandaloneRequest.id, [int(i) for i in subject_ids], Integer))))
+    return _lines(db.session.connection().execute(_summaries_statement(dialect_name()),
+                                                  {"ids": [int(i) for i in subject_ids]}))
 
 
 def _todo_lines(subject_ids):
@@ -145,16 +151,20 @@ def get_item(subject_id: str) -> StandaloneRequest | None:
         .scalar_one_or_none()
 
 
+@cache
+def _item_statement():
+    return select(StandaloneRequest, StandaloneAttachment) \
+        .outerjoin(StandaloneAttachment, StandaloneAttachment.standalone_id == StandaloneRequest.id) \
+        .where(StandaloneRequest.id == bindparam("item")) \
+        .order_by(StandaloneAttachment.position, StandaloneAttachment.id)
+
+
 def item_and_attachments(req: ApprovalRequest) -> tuple[StandaloneRequest | None, list[StandaloneAttachment]]:
     """The stand-alone request behind ``req`` (None when another module's record is its subject)
     and its files in order, read in one statement."""
     if req.subject_type != SUBJECT:
         return None, []
-    rows = db.session.execute(
-        select(StandaloneRequest, StandaloneAttachment)
-        .outerjoin(StandaloneAttachment, StandaloneAttachment.standalone_id == StandaloneRequest.id)
-        .where(StandaloneRequest.id == int(req.subject_id))
-        .order_by(StandaloneAttachment.position, StandaloneAttachment.id)).all()
+    rows = db.session.execute(_item_statement(), {"item": int(req.subject_id)}).all()
     if not rows:
         return None, []
     return rows[0][0], [att for _item, att in rows if att is not None]

@@ -17,7 +17,7 @@ from office.approvals.models import ApprovalAction, ApprovalRequest, FlowVersion
 from office.auth.models import User
 from office.errors import NotFound, ValidationError
 from office.extensions import db
-from office.web import current_actor, login_required, paging
+from office.web import current_actor, login_required, paged
 
 bp = Blueprint("approvals", __name__, url_prefix="/approvals")
 
@@ -36,9 +36,8 @@ def _labels():
 def todo():
     """The open tasks, 50 a page, soonest due first (the count is the workbench card's)."""
     actor = current_actor()
-    p = paging(queries.todo_count(actor))
-    return render_template("approvals/list.html", tab="todo", paging=p,
-                           rows=queries.todo_lines(actor, p.size, p.offset))
+    p, rows = paged(lambda limit, offset: queries.todo_lines(actor, limit, offset), lambda: queries.todo_count(actor))
+    return render_template("approvals/list.html", tab="todo", paging=p, rows=rows)
 
 
 @bp.get("/done")
@@ -70,14 +69,6 @@ def cc():
 # --- the request page ----------------------------------------------------------------------------
 
 
-def _names_by_id(ids) -> dict:
-    """The people a request page names, by id: each as a row with his id and name."""
-    ids = {i for i in ids if i}
-    if not ids:
-        return {}
-    return {u.id: u for u in db.session.execute(select(User.id, User.name).where(User.id.in_(ids)))}
-
-
 # What the request page shows of a request: its flow version and flow and its unit, read with it.
 _SHOWN = (joinedload(ApprovalRequest.flow_version).joinedload(FlowVersion.flow), joinedload(ApprovalRequest.unit))
 
@@ -86,9 +77,8 @@ _SHOWN = (joinedload(ApprovalRequest.flow_version).joinedload(FlowVersion.flow),
 @login_required
 def show(request_id: int):
     actor = current_actor()
-    req, tasks = queries.shown_request(actor, request_id, options=_SHOWN)
+    req, tasks, people = queries.shown_request(actor, request_id, options=_SHOWN)
     actions = queries.timeline(req)
-    people = _names_by_id([t.assignee_id for t in tasks] + [t.on_behalf_of_id for t in tasks] + [req.requester_id])
     item, attachments = standalone.item_and_attachments(req)
     return render_template(
         "approvals/request.html", req=req, actions=actions, tasks=tasks, people=people,

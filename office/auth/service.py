@@ -269,11 +269,29 @@ def principals_of(delegate_id: int, on: date | None = None) -> list[User]:
     return [d.principal for d in rows]
 
 
-def principal_ids(delegate_id: int, on: date):
-    """``principals_of`` as a select of ids, for a condition inside another statement."""
+def principal_ids(delegate_id, on):
+    """``principals_of`` as a select of ids, for a condition inside another statement (``delegate_id``
+    and ``on`` may be columns or bound parameters)."""
     return select(Delegation.principal_id).where(
         Delegation.delegate_id == delegate_id, Delegation.revoked_at.is_(None), Delegation.start_date <= on,
         Delegation.end_date >= on)
+
+
+def principal_ids_of(user_id_column, dialect: str):
+    """``principal_ids`` of the day bound as ``principals_on``, as one scalar subquery correlated with
+    ``user_id_column``: the ids joined by commas (NULL when there is none), for a statement that
+    reads the user anyway (the session's). ``parse_ids`` reads the value."""
+    from sqlalchemy import String, bindparam, cast, func
+
+    ids = cast(Delegation.principal_id, String)
+    joined = func.string_agg(ids, ",") if dialect == "postgresql" else func.group_concat(ids, ",")
+    return (principal_ids(user_id_column, bindparam("principals_on")).with_only_columns(joined)
+            .correlate_except(Delegation).scalar_subquery())
+
+
+def parse_ids(value: str | None) -> tuple[int, ...]:
+    """The ids of ``principal_ids_of``'s value, in ascending order."""
+    return tuple(sorted({int(v) for v in value.split(",")})) if value else ()
 
 
 def _role_holders(unit_id: int, role: str, *columns):

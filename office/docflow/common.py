@@ -6,11 +6,11 @@ import hashlib
 import re
 from collections import namedtuple
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, bindparam, cast, exists, literal_column, null, or_, select, union_all
+from sqlalchemy import Integer, and_, bindparam, cast, exists, literal_column, null, or_, select, union_all
 from sqlalchemy.orm.exc import StaleDataError
 
 from office.actor import Actor
@@ -28,7 +28,7 @@ from office.docflow.models import (
 from office.errors import Conflict, NotFound, PermissionDenied
 from office.extensions import db
 from office.org.models import Unit, UnitKind
-from office.org.service import subtree_clause
+from office.org.service import subtree_clause, subtree_end
 
 STATE_LABELS = {
     "draft": _l("Draft"), "review": _l("In review"), "countersign": _l("Countersigning"),
@@ -113,9 +113,12 @@ def _government_of_office():
 
 def acting_unit_ids(actor: Actor) -> list[int]:
     """The units whose incoming documents the actor handles: his own, and for a general office also
-    its government's (the office signs for and handles the government's documents). One statement."""
+    its government's (the office signs for and handles the government's documents). Read with the
+    session's post when the actor came from it, else one statement."""
     if actor.unit_id is None:
         return []
+    if actor.acting_unit_ids and actor.acting_unit_ids[0] == actor.unit_id:
+        return list(actor.acting_unit_ids)
     gov = db.session.connection().execute(_government_of_office(), {"unit": actor.unit_id}).scalar()
     return [actor.unit_id, gov] if gov else [actor.unit_id]
 
@@ -127,24 +130,41 @@ def acting_units(actor: Actor) -> list[int]:
     return per_actor("docflow_units", actor, lambda: acting_unit_ids(actor))
 
 
-def visible_clause(actor: Actor):
-    """Documents the actor may see: issued in his subtree, or received (also by forwarding) there."""
-    if actor.is_system:
+def _scope_of(actor: Actor) -> str:
+    return "all" if actor.is_system else "subtree" if actor.unit_path else "none"
+
+
+@cache
+def _visible(scope: str):
+    """Documents an actor may see: issued in his subtree, or received (also by forwarding) there.
+    Built once per kind of actor (``_scope_of``); the subtree's bounds are bound per
+    execution as ``scope_path`` and ``scope_end`` (``_scope_params``)."""
+    if scope == "all":
         return Document.id.isnot(None)
-    if not actor.unit_path:
+    if scope == "none":
         return Document.id.is_(None)
     received = exists().where(
         or_(Receipt.document_id == Document.id, Receipt.root_document_id == Document.id),
         Receipt.state != ReceiptState.RECALLED,
-        subtree_clause(Receipt.path, actor.unit_path))
-    return or_(subtree_clause(Document.path, actor.unit_path), received)
+        Receipt.path >= bindparam("scope_path"), Receipt.path < bindparam("scope_end"))
+    return or_(and_(Document.path >= bindparam("scope_path"), Document.path < bindparam("scope_end")), received)
+
+
+def _scope_params(actor: Actor) -> dict:
+    return {"scope_path": actor.unit_path, "scope_end": subtree_end(actor.unit_path)} \
+        if _scope_of(actor) == "subtree" else {}
+
+
+@lru_cache(maxsize=32)
+def _document_statement(scope: str, options: tuple):
+    return select(Document).where(Document.id == bindparam("doc"), _visible(scope)).options(*options)
 
 
 def get_document(actor: Actor, doc_id: int, *, lock: bool = False, options: tuple = ()) -> Document:
     """Load a document the actor may see (404 otherwise); ``options``: loader options (what the
-    caller shows of it, loaded with it)."""
-    q = select(Document).where(Document.id == doc_id, visible_clause(actor)).options(*options)
-    doc = db.session.execute(q).scalar_one_or_none()
+    caller shows of it, loaded with it). The statement is built once per kind of actor and options."""
+    doc = db.session.execute(_document_statement(_scope_of(actor), options),
+                             {"doc": doc_id, **_scope_params(actor)}).unique().scalar_one_or_none()
     if doc is None:
         raise NotFound(_("Not found."))
     if lock:

@@ -14,6 +14,7 @@ from office.docflow.common import acting_units, acts_for, check_version, commit,
 from office.docflow.models import Document, HandlingStep, Receipt, ReceiptState
 from office.errors import Conflict, PermissionDenied, ValidationError
 from office.extensions import db
+from office.listing import Rows, rows_with_total, with_total
 from office.org.models import Unit
 from office.timeutil import utcnow
 
@@ -247,26 +248,27 @@ def incoming(actor: Actor, *, state: str | None = None, limit: int = 200, offset
 
 
 @cache
-def _lines_statement(kind: str):
-    return (select(Receipt.id, Receipt.state, Receipt.delivered_at, Receipt.due_at, Document.doc_number,
-                   Document.title, Document.urgency).join(Document, Document.id == Receipt.document_id)
-            .where(*_where_for(kind)).order_by(*_NEWEST_FIRST)
-            .limit(bindparam("limit")).offset(bindparam("offset")))
-
-
-@cache
 def _count_statement(kind: str):
     return select(func.count()).select_from(Receipt).where(*_where_for(kind))
 
 
-def incoming_lines(actor: Actor, *, state: str | None = None, limit: int = 200, offset: int = 0):
+@cache
+def _lines_statement(kind: str):
+    return with_total(
+        select(Receipt.id, Receipt.state, Receipt.delivered_at, Receipt.due_at, Document.doc_number,
+               Document.title, Document.urgency).join(Document, Document.id == Receipt.document_id)
+        .where(*_where_for(kind)).order_by(*_NEWEST_FIRST)
+        .limit(bindparam("limit")).offset(bindparam("offset")), _count_statement(kind))
+
+
+def incoming_lines(actor: Actor, *, state: str | None = None, limit: int = 200, offset: int = 0) -> Rows:
     """``incoming`` as the list page shows it: per receipt only its id, state, delivery and due
     dates and the document's number, title and urgency (plain rows, no records to build; the
-    statement is built once)."""
+    statement is built once), with ``incoming_count`` read in the same statement (``Rows.total``)."""
     if actor.unit_id is None:
-        return []
-    return db.session.connection().execute(
-        _lines_statement(_kind(state)), _incoming_params(actor, state, limit=limit, offset=offset)).all()
+        return Rows((), 0)
+    return rows_with_total(db.session.connection().execute(
+        _lines_statement(_kind(state)), _incoming_params(actor, state, limit=limit, offset=offset)).all())
 
 
 def incoming_count(actor: Actor, *, state: str | None = None) -> int:

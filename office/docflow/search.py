@@ -15,17 +15,19 @@ from functools import cache
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, exists, false, func, literal_column, or_, select, true
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from office.actor import Actor
 from office.docflow.common import acting_units, bigrams
 from office.docflow.models import Document, DocumentIssuer, Receipt, ReceiptState
-from office.extensions import db
+from office.extensions import db, dialect_name
+from office.listing import Rows, with_total
 from office.org.models import Unit
 from office.org.service import subtree_clause
 
 
 def visible_set_clause(actor: Actor):
-    """The rule of ``common.visible_clause`` (issued in the actor's subtree, or received there, also
+    """The rule of ``common.get_document`` (issued in the actor's subtree, or received there, also
     by forwarding), with the received documents as one set: for a search, where thousands of
     candidates would each look up their receipts."""
     if actor.is_system:
@@ -128,35 +130,47 @@ office, its government, whose documents the office drafts)."""
 
 
 @cache
-def _unit_statements():
-    """The outgoing list's three statements, built once: its rows, their issuers' names, its count."""
-    rows = (select(Document.id, Document.title, Document.doc_number, Document.doc_type, Document.urgency,
-                   Document.state).where(Document.id.in_(select(DocumentIssuer.document_id).where(_ISSUED_BY)))
-            .order_by(*NEWEST).limit(bindparam("limit")).offset(bindparam("offset")))
+def _unit_statements(dialect: str):
+    """The outgoing list's statements, built once per database kind: its rows (with the list's
+    count, and on PostgreSQL the issuers' names joined in their order), the issuers' names of some
+    documents (where the names cannot be joined in order in the rows' statement), its count."""
+    count = select(func.count(DocumentIssuer.document_id.distinct())).where(_ISSUED_BY)
+    columns = [Document.id, Document.title, Document.doc_number, Document.doc_type, Document.urgency, Document.state]
+    if dialect == "postgresql":
+        issuer, unit = DocumentIssuer.__table__.alias("named_issuer"), Unit.__table__.alias("issuer_unit")
+        columns.append(select(func.string_agg(unit.c.name, aggregate_order_by(literal_column("'、'"), issuer.c.position)))
+                       .select_from(issuer.join(unit, unit.c.id == issuer.c.unit_id))
+                       .where(issuer.c.document_id == Document.id).scalar_subquery().label("issuers"))
+    rows = with_total(select(*columns).where(Document.id.in_(select(DocumentIssuer.document_id).where(_ISSUED_BY)))
+                      .order_by(*NEWEST).limit(bindparam("limit")).offset(bindparam("offset")), count)
     names = (select(DocumentIssuer.document_id, Unit.name).join(Unit, Unit.id == DocumentIssuer.unit_id)
              .where(DocumentIssuer.document_id.in_(bindparam("ids", expanding=True)))
              .order_by(DocumentIssuer.document_id, DocumentIssuer.position))
-    count = select(func.count(DocumentIssuer.document_id.distinct())).where(_ISSUED_BY)
     return rows, names, count
 
 
-def unit_documents(actor: Actor, *, limit: int = 50, offset: int = 0) -> list[DocLine]:
-    """The documents of the organs the actor works for (发文), last changed first: one statement for
-    the rows and one for their issuers' names; no record is built, no body read."""
+def unit_documents(actor: Actor, *, limit: int = 50, offset: int = 0) -> Rows:
+    """The documents of the organs the actor works for (发文), last changed first, with the list's
+    count (``Rows.total``): one statement on PostgreSQL, and one more for the issuers' names
+    elsewhere; no record is built, no body read."""
     if actor.unit_id is None:
-        return []
-    rows_of, names_of, _count = _unit_statements()
+        return Rows((), 0)
+    dialect = dialect_name()
+    rows_of, names_of, _count = _unit_statements(dialect)
     conn = db.session.connection()
     rows = conn.execute(rows_of, {"units": acting_units(actor), "limit": limit, "offset": offset}).all()
+    if dialect == "postgresql":
+        return Rows([DocLine(*r[:6], r.issuers or "") for r in rows], rows[0].total if rows else None)
     names: dict[int, list[str]] = {}
     if rows:
         for doc_id, name in conn.execute(names_of, {"ids": [r.id for r in rows]}):
             names.setdefault(doc_id, []).append(name)
-    return [DocLine(*r, "、".join(names.get(r.id, ()))) for r in rows]
+    return Rows([DocLine(*r[:6], "、".join(names.get(r.id, ()))) for r in rows], rows[0].total if rows else None)
 
 
 def unit_document_count(actor: Actor) -> int:
     """How many documents ``unit_documents`` lists in all."""
     if actor.unit_id is None:
         return 0
-    return db.session.connection().execute(_unit_statements()[2], {"units": acting_units(actor)}).scalar_one()
+    return db.session.connection().execute(_unit_statements(dialect_name())[2],
+                                           {"units": acting_units(actor)}).scalar_one()

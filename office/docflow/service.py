@@ -7,7 +7,7 @@ tree, urge, recall, forwarding), ``receiving``, ``attachments``, ``search``, ``a
 
 from office.docflow.archive import export_package, file_document, records, stamp  # noqa: F401
 from office.docflow.attachments import add_attachment, open_attachment, remove_attachment  # noqa: F401
-from office.docflow.common import get_document, get_receipt, shown_parts, timeline, visible_clause  # noqa: F401
+from office.docflow.common import get_document, get_receipt, shown_parts, timeline  # noqa: F401
 from office.docflow.distribution import distribute, forward, recall, status_tree, urge  # noqa: F401
 from office.docflow.docx_import import import_docx, import_into  # noqa: F401
 from office.docflow.drafting import (  # noqa: F401

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from office.auth.scope import path_in_scope
 from office.docflow import handoff, receiving, signoff
@@ -21,7 +21,7 @@ from office.docflow.models import (
 from office.docflow.words import BUTTONS, EVENTS
 from office.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from office.extensions import db
-from office.web import current_actor, login_required, paging
+from office.web import current_actor, login_required, paged
 
 bp = Blueprint("docflow", __name__, url_prefix="/documents")
 
@@ -64,8 +64,9 @@ def _numbers(values) -> list[int]:
 def incoming():
     actor = current_actor()
     state = request.args.get("state", "open")
-    p = paging(receiving.incoming_count(actor, state=state or None))
-    rows = receiving.incoming_lines(actor, state=state or None, limit=p.size, offset=p.offset)
+    p, rows = paged(lambda limit, offset: receiving.incoming_lines(actor, state=state or None, limit=limit,
+                                                                   offset=offset),
+                    lambda: receiving.incoming_count(actor, state=state or None))
     return render_template("docflow/incoming.html", rows=rows, state=state, paging=p)
 
 
@@ -74,8 +75,8 @@ def incoming():
 def outgoing():
     """The documents of the organs the actor works for, last changed first, 50 a page."""
     actor = current_actor()
-    p = paging(df.unit_document_count(actor))
-    rows = df.unit_documents(actor, limit=p.size, offset=p.offset) if p.total else []
+    p, rows = paged(lambda limit, offset: df.unit_documents(actor, limit=limit, offset=offset),
+                    lambda: df.unit_document_count(actor))
     return render_template("docflow/outgoing.html", rows=rows, paging=p)
 
 
@@ -165,7 +166,7 @@ def edit(doc_id: int):
 # What the document page needs of a document as records: its issuers (with their units) and lead
 # unit, read with it (the steps' permission checks use them). Its recipients, attachments and
 # revisions are listed as plain values (``shown_parts``), its events as rows (``timeline``).
-_SHOWN = (selectinload(Document.issuers).joinedload(DocumentIssuer.unit), joinedload(Document.lead_unit))
+_SHOWN = (joinedload(Document.issuers).joinedload(DocumentIssuer.unit), joinedload(Document.lead_unit))
 
 
 def _show(doc_id: int, *, failed: str = "", form=None, status: int = 200):

@@ -82,3 +82,40 @@ def test_database_lost_mid_request(org, proxied, monkeypatch):
     assert r.status_code == 302
     assert _state("county_staff")[0] is False
     assert audit.verify().ok
+
+
+def _dropped_while_idle(app, database_url, ping_idle_seconds):
+    """Sign in, let the server drop the process's pooled connection while it sits idle, and
+    return the status of the next page."""
+    from sqlalchemy import create_engine, text
+
+    idle_app = create_app({"SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": database_url,
+                           "INSTANCE_DIR": app.config["INSTANCE_DIR"], "STORAGE_DIR": app.config["STORAGE_DIR"],
+                           "JOBS_INPROCESS_MODE": "sync", "REDIS_URL": None, "BABEL_DEFAULT_LOCALE": "en",
+                           "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 1, "max_overflow": 0},
+                           "DB_PING_IDLE_SECONDS": ping_idle_seconds})
+    client = idle_app.test_client()
+    assert login(client, "county_clerk").status_code == 302
+    with idle_app.app_context():
+        pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
+        db.session.remove()
+    killer = create_engine(database_url)
+    try:
+        with killer.connect() as conn:
+            assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+    finally:
+        killer.dispose()
+    try:
+        return client.get("/").status_code
+    finally:
+        with idle_app.app_context():
+            db.engine.dispose()
+
+
+def test_a_connection_dropped_while_idle_costs_no_request(org, app, database_url):
+    """The database dropped a pooled connection while nobody used it (a restart, an idle timeout):
+    the next request checks the idle connection first and gets a fresh one (no error page); a
+    busy connection is not checked (no round trip per request), so without the check the same
+    request is the one that meets the dropped connection."""
+    assert _dropped_while_idle(app, database_url, ping_idle_seconds=0) == 200
+    assert _dropped_while_idle(app, database_url, ping_idle_seconds=None) == 503
