@@ -20,6 +20,7 @@ def with_total(rows, count):
     return rows.add_columns(count.correlate(None).scalar_subquery().label("total"))
 
 
-def rows_with_total(rows) -> Rows:
-    """``Rows`` of the result rows of a ``with_total`` select (the total read off the first)."""
-    return Rows(rows, rows[0].total if rows else None)
+def rows_with_total(rows, items=None) -> Rows:
+    """``Rows`` of the result rows of a ``with_total`` select (the total read off the first);
+    ``items(rows)``: what the list holds of them, when not the rows themselves."""
+    return Rows(rows if items is None else items(rows), rows[0].total if rows else None)

@@ -220,18 +220,21 @@ def paging(total: int, size: int = PAGE_SIZE) -> Paging:
     """The page of a list of ``total`` items that ``?page=N`` asks for (the last one if N is past
     the end, the first one if N is missing or not a positive number)."""
     pages = max(1, -(-total // size))
-    return Paging(min(max(1, request.args.get("page", 1, type=int) or 1), pages), pages, total, size)
+    return Paging(min(_asked_page(), pages), pages, total, size)
+
+
+def _asked_page() -> int:
+    return max(1, request.args.get("page", 1, type=int) or 1)
 
 
 def paged(read: Callable[[int, int], Rows], count: Callable[[], int], size: int = PAGE_SIZE) -> tuple[Paging, Rows]:
     """``paging`` and the page's rows, for a list whose rows carry its total (``office.listing``):
     ``read(limit, offset)`` reads the page ``?page=N`` asks for and its total in one statement;
     only a page past the end costs ``count()`` and a second read (of the last page)."""
-    asked = max(1, request.args.get("page", 1, type=int) or 1)
+    asked = _asked_page()
     rows = read(size, (asked - 1) * size)
     if rows.total is not None or asked == 1:
-        total = rows.total or 0
-        return Paging(asked, max(1, -(-total // size)), total, size), rows
+        return paging(rows.total or 0, size), rows
     p = paging(count(), size)
     return p, read(p.size, p.offset)
 

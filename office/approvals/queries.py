@@ -29,7 +29,7 @@ from office.auth.models import User
 from office.auth.service import principal_ids
 from office.errors import NotFound
 from office.extensions import among_bound, db, dialect_name
-from office.listing import Rows, with_total
+from office.listing import Rows, rows_with_total, with_total
 from office.org.models import Unit
 from office.timeutil import utcnow
 
@@ -149,7 +149,7 @@ def todo_lines(actor: Actor, limit: int = 200, offset: int = 0) -> Rows:
         return Rows((), 0)
     rows = db.session.connection().execute(
         _todo_statements(dialect_name())[0], {**_open_params(actor), "limit": limit, "offset": offset}).all()
-    return Rows(_as_lines(rows), rows[0].total if rows else None)
+    return rows_with_total(rows, _as_lines)
 
 
 def done_lines(actor: Actor, limit: int = 200) -> list[Line]:
@@ -222,29 +222,33 @@ def has_request(subject_type: str, subject_id_column, states):
 @cache
 def _request_statements():
     """The statements of one request's reads, built once (bound per request as ``request``): its
-    actions in order, its tasks in order, and its tasks with the names of the people they name."""
+    actions in order, and its tasks in order with the names of the people they name."""
     actions = select(ApprovalAction).where(ApprovalAction.request_id == bindparam("request")) \
         .order_by(ApprovalAction.id)
-    order = (Task.entry_no, Task.seq, Task.id)
-    tasks = select(Task).where(Task.request_id == bindparam("request")).order_by(*order)
     assignee, behalf = aliased(User), aliased(User)
-    named = (select(Task, assignee.name, behalf.name).outerjoin(assignee, assignee.id == Task.assignee_id)
+    tasks = (select(Task, assignee.name, behalf.name).outerjoin(assignee, assignee.id == Task.assignee_id)
              .outerjoin(behalf, behalf.id == Task.on_behalf_of_id).where(Task.request_id == bindparam("request"))
-             .order_by(*order))
-    return actions, tasks, named
+             .order_by(Task.entry_no, Task.seq, Task.id))
+    return actions, tasks
 
 
 def timeline(req: ApprovalRequest) -> list[ApprovalAction]:
     return list(db.session.execute(_request_statements()[0], {"request": req.id}).scalars())
 
 
+def _named_tasks(req: ApprovalRequest) -> list:
+    """(task, assignee's name, name of the one on whose behalf) of every task of the request in
+    order. Whoever is assigned one (or has it on his behalf) takes part in the request: that is
+    noted for the rest of the request's reads (``access.is_participant``), so a page that reads the
+    tasks first needs no separate check."""
+    rows = db.session.execute(_request_statements()[1], {"request": req.id}).all()
+    access.note_participants(req, [t for t, _a, _b in rows])
+    return rows
+
+
 def request_tasks(req: ApprovalRequest) -> list[Task]:
-    """Every task of the request in its order. Whoever is assigned one (or has it on his behalf)
-    takes part in the request: that is noted for the rest of the request's reads
-    (``access.is_participant``), so a page that reads the tasks first needs no separate check."""
-    tasks = list(db.session.execute(_request_statements()[1], {"request": req.id}).scalars())
-    access.note_participants(req, tasks)
-    return tasks
+    """Every task of the request in its order (noted as ``_named_tasks`` notes them)."""
+    return [t for t, _a, _b in _named_tasks(req)]
 
 
 @lru_cache(maxsize=8)
@@ -275,9 +279,8 @@ def shown_request(actor: Actor, request_id: int, options: tuple = ()) -> Shown:
     req = db.session.execute(_shown_statement(options), {"request": request_id}).unique().scalar_one_or_none()
     if req is None:
         _visible(actor, req)
-    rows = db.session.execute(_request_statements()[2], {"request": req.id}).all()
+    rows = _named_tasks(req)
     tasks = [t for t, _a, _b in rows]
-    access.note_participants(req, tasks)
     people = {req.requester_id: Person(req.requester_id, req.requester.name)}
     for t, assignee_name, behalf_name in rows:
         if t.assignee_id is not None:

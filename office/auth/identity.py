@@ -21,7 +21,8 @@ from sqlalchemy import bindparam, select, update
 
 from office.auth.models import Post, PostRole, User, UserSession
 from office.extensions import db
-from office.org.models import Unit, UnitKind
+from office.org.models import Unit
+from office.org.service import government_served_by
 from office.timeutil import utcnow
 
 
@@ -116,16 +117,12 @@ def _statement(also: tuple):
     which may read posts and roles of their own, are not correlated with them."""
     s, u = UserSession.__table__, User.__table__
     p, r, un = Post.__table__.alias("own_post"), PostRole.__table__.alias("own_role"), Unit.__table__.alias("own_unit")
-    gov = Unit.__table__.alias("own_government")
-    government = (select(gov.c.id).where(gov.c.division_id == un.c.division_id, gov.c.kind == UnitKind.GOVERNMENT,
-                                         un.c.kind == UnitKind.GENERAL_OFFICE)
-                  .order_by(gov.c.id).limit(1).correlate(un).scalar_subquery())
     return (select(s.c.id, s.c.post_id, s.c.created_at, s.c.last_seen_at, s.c.ended_at, s.c.second_factor_at,
                    u.c.id.label("user_id"), u.c.username, u.c.name, u.c.active, u.c.second_factor,
                    u.c.must_change_password, u.c.password_changed_at,
                    p.c.id.label("p_id"), p.c.unit_id, p.c.title, p.c.rank, p.c.is_primary,
                    un.c.name.label("unit_name"), un.c.path.label("unit_path"),
-                   government.label("unit_government"), r.c.role,
+                   government_served_by(un).label("unit_government"), r.c.role,
                    *(a.label(f"also_{i}") for i, a in enumerate(also)))
             .select_from(s.join(u, u.c.id == s.c.user_id).outerjoin(p, p.c.user_id == u.c.id)
                          .outerjoin(un, un.c.id == p.c.unit_id).outerjoin(r, r.c.post_id == p.c.id))

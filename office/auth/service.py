@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import String, bindparam, cast, func, select, update
 
 from office.actor import Actor
 from office.audit import service as audit
@@ -281,8 +281,6 @@ def principal_ids_of(user_id_column, dialect: str):
     """``principal_ids`` of the day bound as ``principals_on``, as one scalar subquery correlated with
     ``user_id_column``: the ids joined by commas (NULL when there is none), for a statement that
     reads the user anyway (the session's). ``parse_ids`` reads the value."""
-    from sqlalchemy import String, bindparam, cast, func
-
     ids = cast(Delegation.principal_id, String)
     joined = func.string_agg(ids, ",") if dialect == "postgresql" else func.group_concat(ids, ",")
     return (principal_ids(user_id_column, bindparam("principals_on")).with_only_columns(joined)

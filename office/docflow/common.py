@@ -10,7 +10,7 @@ from functools import cache, lru_cache
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, and_, bindparam, cast, exists, literal_column, null, or_, select, union_all
+from sqlalchemy import Integer, bindparam, cast, exists, literal_column, null, or_, select, union_all
 from sqlalchemy.orm.exc import StaleDataError
 
 from office.actor import Actor
@@ -28,7 +28,7 @@ from office.docflow.models import (
 from office.errors import Conflict, NotFound, PermissionDenied
 from office.extensions import db
 from office.org.models import Unit, UnitKind
-from office.org.service import subtree_clause, subtree_end
+from office.org.service import bound_subtree_clause, government_served_by, subtree_clause, subtree_params
 
 STATE_LABELS = {
     "draft": _l("Draft"), "review": _l("In review"), "countersign": _l("Countersigning"),
@@ -105,10 +105,8 @@ def acts_for(actor: Actor, u: Unit) -> bool:
 @cache
 def _government_of_office():
     """The government a general office works for (the same division's), if the unit is one."""
-    mine, gov = Unit.__table__.alias("mine"), Unit.__table__.alias("gov")
-    return (select(gov.c.id).select_from(mine.join(gov, gov.c.division_id == mine.c.division_id))
-            .where(mine.c.id == bindparam("unit"), mine.c.kind == UnitKind.GENERAL_OFFICE,
-                   gov.c.kind == UnitKind.GOVERNMENT).order_by(gov.c.id).limit(1))
+    mine = Unit.__table__.alias("mine")
+    return select(government_served_by(mine)).select_from(mine).where(mine.c.id == bindparam("unit"))
 
 
 def acting_unit_ids(actor: Actor) -> list[int]:
@@ -146,13 +144,12 @@ def _visible(scope: str):
     received = exists().where(
         or_(Receipt.document_id == Document.id, Receipt.root_document_id == Document.id),
         Receipt.state != ReceiptState.RECALLED,
-        Receipt.path >= bindparam("scope_path"), Receipt.path < bindparam("scope_end"))
-    return or_(and_(Document.path >= bindparam("scope_path"), Document.path < bindparam("scope_end")), received)
+        bound_subtree_clause(Receipt.path, "scope"))
+    return or_(bound_subtree_clause(Document.path, "scope"), received)
 
 
 def _scope_params(actor: Actor) -> dict:
-    return {"scope_path": actor.unit_path, "scope_end": subtree_end(actor.unit_path)} \
-        if _scope_of(actor) == "subtree" else {}
+    return subtree_params(actor.unit_path, "scope") if _scope_of(actor) == "subtree" else {}
 
 
 @lru_cache(maxsize=32)

@@ -21,7 +21,7 @@ from office.actor import Actor
 from office.docflow.common import acting_units, bigrams
 from office.docflow.models import Document, DocumentIssuer, Receipt, ReceiptState
 from office.extensions import db, dialect_name
-from office.listing import Rows, with_total
+from office.listing import Rows, rows_with_total, with_total
 from office.org.models import Unit
 from office.org.service import subtree_clause
 
@@ -160,12 +160,12 @@ def unit_documents(actor: Actor, *, limit: int = 50, offset: int = 0) -> Rows:
     conn = db.session.connection()
     rows = conn.execute(rows_of, {"units": acting_units(actor), "limit": limit, "offset": offset}).all()
     if dialect == "postgresql":
-        return Rows([DocLine(*r[:6], r.issuers or "") for r in rows], rows[0].total if rows else None)
+        return rows_with_total(rows, lambda rs: [DocLine(*r[:6], r.issuers or "") for r in rs])
     names: dict[int, list[str]] = {}
     if rows:
         for doc_id, name in conn.execute(names_of, {"ids": [r.id for r in rows]}):
             names.setdefault(doc_id, []).append(name)
-    return Rows([DocLine(*r[:6], "、".join(names.get(r.id, ()))) for r in rows], rows[0].total if rows else None)
+    return rows_with_total(rows, lambda rs: [DocLine(*r[:6], "、".join(names.get(r.id, ()))) for r in rs])
 
 
 def unit_document_count(actor: Actor) -> int:

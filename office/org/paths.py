@@ -10,7 +10,7 @@ that keep such copies register their columns with ``register_path_copies`` (in t
 
 from __future__ import annotations
 
-from sqlalchemy import and_, case, func, literal, update
+from sqlalchemy import and_, bindparam, case, func, literal, update
 
 from office.extensions import db
 
@@ -29,6 +29,16 @@ def subtree_end(path: str) -> str:
 def subtree_clause(column, path: str):
     """``column`` lies in the subtree whose path is ``path`` (ends in "/"): one index range scan."""
     return and_(column >= path, column < subtree_end(path))
+
+
+def bound_subtree_clause(column, name: str = "subtree"):
+    """``subtree_clause`` for a statement built once: the subtree's bounds are bound per execution
+    (``subtree_params(path, name)``)."""
+    return and_(column >= bindparam(f"{name}_path"), column < bindparam(f"{name}_end"))
+
+
+def subtree_params(path: str, name: str = "subtree") -> dict:
+    return {f"{name}_path": path, f"{name}_end": subtree_end(path)}
 
 
 def ancestor_paths(path: str) -> list[str]:

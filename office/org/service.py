@@ -8,11 +8,19 @@ from office.errors import NotFound
 from office.extensions import db
 from office.org.imports import ImportResult, import_divisions
 from office.org.models import Division, Unit, UnitKind
-from office.org.paths import ancestor_paths, parent_path, register_path_copies, subtree_clause, subtree_end
+from office.org.paths import (
+    ancestor_paths,
+    bound_subtree_clause,
+    parent_path,
+    register_path_copies,
+    subtree_clause,
+    subtree_end,
+    subtree_params,
+)
 from office.org.unit_import import import_units
 
-__all__ = ["ImportResult", "import_divisions", "import_units", "subtree_clause", "subtree_end", "ancestor_paths",
-           "parent_path", "register_path_copies"]
+__all__ = ["ImportResult", "import_divisions", "import_units", "subtree_clause", "subtree_end", "bound_subtree_clause",
+           "subtree_params", "ancestor_paths", "parent_path", "register_path_copies"]
 
 
 # --- queries -------------------------------------------------------------------------------
@@ -65,6 +73,15 @@ def government_of(division: Division) -> Unit | None:
         select(Unit).where(Unit.division_id == division.id, Unit.kind == UnitKind.GOVERNMENT,
                            Unit.active.is_(True)).order_by(Unit.id)
     ).scalars().first()
+
+
+def government_served_by(unit):
+    """The government a general office works for (its division's), as a scalar subquery correlated
+    with ``unit`` (the unit table or an alias of it); NULL for a unit of any other kind."""
+    gov = Unit.__table__.alias("served_government")
+    return (select(gov.c.id).where(gov.c.division_id == unit.c.division_id, gov.c.kind == UnitKind.GOVERNMENT,
+                                   unit.c.kind == UnitKind.GENERAL_OFFICE)
+            .order_by(gov.c.id).limit(1).correlate(unit).scalar_subquery())
 
 
 def same_level_units(unit: Unit):
